@@ -1,0 +1,36 @@
+"""Render a spec into a directory: copier does the templating, ruff the final formatting."""
+
+from __future__ import annotations
+
+import subprocess
+from importlib import resources
+from pathlib import Path
+
+from mcpgen.spec import Spec
+from mcpgen.template_data import copier_data
+
+
+def template_dir() -> Path:
+    """The copier template: inside the installed wheel, or beside the package in a checkout."""
+    packaged = Path(str(resources.files("mcpgen"))) / "template"
+    if (packaged / "copier.yml").is_file():
+        return packaged
+    return Path(__file__).resolve().parent.parent / "template"
+
+
+def render(spec: Spec, dst: Path) -> None:
+    """Write the project for `spec` into `dst` (created if needed, existing files overwritten)."""
+    from copier import run_copy  # copier takes a second to import; only commands that render pay for it
+
+    # unsafe: the template loads mcpgen's own Jinja filters (copier counts extensions as unsafe).
+    run_copy(str(template_dir()), dst, data=copier_data(spec), defaults=True, overwrite=True, unsafe=True, quiet=True)
+    format_python(dst)
+
+
+def format_python(root: Path) -> None:
+    """Format generated Python exactly as `ruff format` in the generated project would."""
+    from ruff.__main__ import find_ruff_bin
+
+    ruff = find_ruff_bin()
+    for args in (["check", "--select", "I", "--fix", "--quiet"], ["format", "--quiet"]):
+        subprocess.run([ruff, *args, "--no-cache", "."], cwd=root, check=True, capture_output=True)

@@ -1,0 +1,325 @@
+"""The `mcpgen.toml` spec: one pydantic model per section, and the checks that span fields.
+
+The key names are a contract shared with every user's spec file (see `examples/`). Field-level
+rules live on the models; rules that relate several fields (unique names, defaults inside their
+enum, implemented providers) live in `problems()`, so each one can point at the exact key.
+"""
+
+from __future__ import annotations
+
+import keyword
+import re
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+# MCP tool names: 1-128 characters of A-Z a-z 0-9 _ - . (spec 2025-11-25, "Tool names").
+TOOL_NAME = r"^[A-Za-z0-9_.-]{1,128}$"
+PROJECT_NAME = r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$"
+IDENTIFIER = r"^[A-Za-z_][A-Za-z0-9_]*$"
+
+Transport = Literal["http", "stdio", "both"]
+ParamType = Literal["string", "integer", "number", "boolean", "array", "object"]
+ItemType = Literal["string", "integer", "number", "boolean", "object"]
+ReturnType = Literal["string", "integer", "number", "boolean", "object", "array", "content"]
+AuthProvider = Literal[
+    "none",
+    "static",
+    "builtin",
+    "oidc",
+    "auth0",
+    "workos",
+    "descope",
+    "keycloak",
+    "stytch",
+    "google",
+    "github",
+    "entra",
+    "oidc-proxy",
+]
+StorageBackend = Literal["sqlite", "memory", "redis", "postgres"]
+
+IMPLEMENTED_PROVIDERS: tuple[str, ...] = ("none", "static")
+IMPLEMENTED_BACKENDS: tuple[str, ...] = ("sqlite", "memory")
+
+# Names the generated wrapper functions use for their own arguments.
+RESERVED_PARAMS = frozenset({"store", "ctx", "context", "self", "cls"})
+
+Scope = Annotated[str, StringConstraints(pattern=r"^[\x21\x23-\x5b\x5d-\x7e]+$")]  # RFC 6749 §3.3
+Text = Annotated[str, StringConstraints(min_length=1, max_length=4000)]
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Server(_Section):
+    name: Annotated[str, Field(pattern=PROJECT_NAME, max_length=64)]
+    title: str = ""
+    description: str = ""
+    version: Annotated[str, Field(pattern=r"^\d+(\.\d+){0,2}([abc]|rc|\.dev|\.post)?\d*$")] = "0.1.0"
+    public_url: Annotated[str, Field(pattern=r"^https?://[^/\s?#]+$")] = "http://127.0.0.1:8000"
+    transport: Transport = "http"
+    stateless: bool = False
+    json_response: bool = True
+
+    @property
+    def package(self) -> str:
+        return self.name.replace("-", "_")
+
+
+class Auth(_Section):
+    provider: AuthProvider = "none"
+    scopes: list[Scope] = []
+    # Provider settings; secrets never live here, they are env vars in the generated `.env`.
+    issuer: str | None = None
+    audience: str | None = None
+    redirect_uris: list[str] = []
+
+
+class Storage(_Section):
+    backend: StorageBackend = "sqlite"
+    url: str | None = None
+
+
+class Deploy(_Section):
+    port: Annotated[int, Field(ge=1, le=65535)] = 8000
+    workers: Annotated[int, Field(ge=1, le=64)] = 1
+
+
+class Annotations(_Section):
+    """MCP tool annotations (hints to the client, never enforced)."""
+
+    readOnlyHint: bool | None = None  # noqa: N815 - the MCP wire names
+    destructiveHint: bool | None = None  # noqa: N815
+    idempotentHint: bool | None = None  # noqa: N815
+    openWorldHint: bool | None = None  # noqa: N815
+
+
+class Param(_Section):
+    name: Annotated[str, Field(pattern=IDENTIFIER, max_length=64)]
+    type: ParamType = "string"
+    description: str = ""
+    required: bool | None = None
+    default: Any = None
+    items: ItemType | None = None
+    enum: list[Any] | None = None
+    minimum: float | None = None
+    maximum: float | None = None
+    min_length: Annotated[int, Field(ge=0)] | None = None
+    max_length: Annotated[int, Field(ge=0)] | None = None
+
+    @property
+    def is_required(self) -> bool:
+        """A parameter is required unless it says otherwise or carries a default."""
+        if self.required is not None:
+            return self.required
+        return "default" not in self.model_fields_set
+
+
+class Tool(_Section):
+    name: Annotated[str, Field(pattern=TOOL_NAME)]
+    title: str = ""
+    description: Text
+    scopes: list[Scope] = []
+    returns: ReturnType = "string"
+    annotations: Annotations = Annotations()
+    params: list[Param] = []
+
+    @property
+    def module(self) -> str:
+        return python_name(self.name)
+
+
+class Resource(_Section):
+    uri: Annotated[str, Field(pattern=r"^[a-zA-Z][a-zA-Z0-9+.-]*://\S+$")]
+    name: Annotated[str, Field(pattern=IDENTIFIER)]
+    title: str = ""
+    description: str = ""
+    mime_type: str = "text/plain"
+
+
+class ResourceTemplate(_Section):
+    uri_template: Annotated[str, Field(pattern=r"^[a-zA-Z][a-zA-Z0-9+.-]*://\S+$")]
+    name: Annotated[str, Field(pattern=IDENTIFIER)]
+    title: str = ""
+    description: str = ""
+    mime_type: str = "text/plain"
+
+    @property
+    def variables(self) -> list[str]:
+        return re.findall(r"\{([^{}]*)\}", self.uri_template)
+
+
+class PromptArgument(_Section):
+    name: Annotated[str, Field(pattern=IDENTIFIER)]
+    description: str = ""
+    required: bool = True
+
+
+class Prompt(_Section):
+    name: Annotated[str, Field(pattern=IDENTIFIER)]
+    title: str = ""
+    description: str = ""
+    arguments: list[PromptArgument] = []
+
+
+class Spec(_Section):
+    """A whole `mcpgen.toml`."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, title="mcpgen.toml")
+
+    server: Server
+    auth: Auth = Auth()
+    storage: Storage = Storage()
+    deploy: Deploy = Deploy()
+    tools: list[Tool] = []
+    resources: list[Resource] = []
+    resource_templates: list[ResourceTemplate] = []
+    prompts: list[Prompt] = []
+
+
+def python_name(name: str) -> str:
+    """The module name for an MCP name such as `notes.search-v2`."""
+    return re.sub(r"[^A-Za-z0-9_]", "_", name).lower()
+
+
+KeyPath = tuple[str | int, ...]
+
+
+def problems(spec: Spec) -> list[tuple[KeyPath, str]]:
+    """Rules that relate several fields, each reported at the key to change."""
+    found: list[tuple[KeyPath, str]] = []
+    found += _provider_problems(spec)
+    found += _unique(spec.tools, "tools", lambda t: t.name, "tool name")
+    found += _unique(spec.tools, "tools", lambda t: t.module, "tool module name (after - and . become _)")
+    found += _unique(spec.resources, "resources", lambda r: r.name, "resource name")
+    found += _unique(spec.resources, "resources", lambda r: r.uri, "resource uri", key="uri")
+    found += _unique(spec.resource_templates, "resource_templates", lambda r: r.name, "resource template name")
+    resource_names = {r.name for r in spec.resources}
+    for i, tpl in enumerate(spec.resource_templates):
+        if tpl.name in resource_names:
+            found.append((("resource_templates", i, "name"), f"{tpl.name!r} is also a resource name; names share resources/"))
+    found += _unique(spec.prompts, "prompts", lambda p: p.name, "prompt name")
+    for i, tool in enumerate(spec.tools):
+        if keyword.iskeyword(tool.module):
+            found.append((("tools", i, "name"), f"{tool.name!r} would be a Python keyword as a module name"))
+        found += _unique(tool.params, ("tools", i, "params"), lambda p: p.name, "parameter name")
+        for j, param in enumerate(tool.params):
+            found += [(("tools", i, "params", j, *loc), msg) for loc, msg in _param_problems(param)]
+        for j, scope in enumerate(tool.scopes):
+            if spec.auth.scopes and scope not in spec.auth.scopes:
+                found.append((("tools", i, "scopes", j), f"scope {scope!r} is not listed in [auth] scopes"))
+    for i, tpl in enumerate(spec.resource_templates):
+        for var in tpl.variables:
+            if not re.fullmatch(IDENTIFIER, var) or keyword.iskeyword(var):
+                found.append((("resource_templates", i, "uri_template"), f"{{{var}}} must be a Python identifier"))
+    for i, prompt in enumerate(spec.prompts):
+        found += _unique(prompt.arguments, ("prompts", i, "arguments"), lambda a: a.name, "argument name")
+        for j, arg in enumerate(prompt.arguments):
+            if keyword.iskeyword(arg.name):
+                found.append((("prompts", i, "arguments", j, "name"), f"{arg.name!r} is a Python keyword"))
+    if spec.server.transport == "stdio" and spec.auth.provider != "none":
+        found.append((("auth", "provider"), "a stdio-only server has no HTTP to authenticate; use provider = \"none\""))
+    return found
+
+
+def _provider_problems(spec: Spec) -> list[tuple[KeyPath, str]]:
+    found: list[tuple[KeyPath, str]] = []
+    if spec.auth.provider not in IMPLEMENTED_PROVIDERS:
+        found.append(
+            (
+                ("auth", "provider"),
+                f"provider {spec.auth.provider!r} is not available in this mcpgen version yet; "
+                f"choose one of {', '.join(IMPLEMENTED_PROVIDERS)}",
+            )
+        )
+    if spec.storage.backend not in IMPLEMENTED_BACKENDS:
+        found.append(
+            (
+                ("storage", "backend"),
+                f"backend {spec.storage.backend!r} is not available in this mcpgen version yet; "
+                f"choose one of {', '.join(IMPLEMENTED_BACKENDS)}",
+            )
+        )
+    return found
+
+
+def _unique(
+    items: list[Any], where: str | KeyPath, name_of: Any, what: str, key: str = "name"
+) -> list[tuple[KeyPath, str]]:
+    prefix = (where,) if isinstance(where, str) else where
+    seen: dict[str, int] = {}
+    found: list[tuple[KeyPath, str]] = []
+    for i, item in enumerate(items):
+        name = name_of(item)
+        if name in seen:
+            found.append(((*prefix, i, key), f"duplicate {what} {name!r} (first at index {seen[name]})"))
+        else:
+            seen[name] = i
+    return found
+
+
+_PY_TYPES: dict[str, tuple[type, ...]] = {
+    "string": (str,),
+    "integer": (int,),
+    "number": (int, float),
+    "boolean": (bool,),
+    "array": (list,),
+    "object": (dict,),
+}
+
+
+def matches_type(value: Any, type_name: str) -> bool:
+    if type_name != "boolean" and isinstance(value, bool):
+        return False
+    return isinstance(value, _PY_TYPES[type_name])
+
+
+def _param_problems(param: Param) -> list[tuple[tuple[str, ...], str]]:
+    found: list[tuple[tuple[str, ...], str]] = []
+    if keyword.iskeyword(param.name) or param.name in RESERVED_PARAMS or param.name.startswith("_"):
+        found.append((("name",), f"{param.name!r} is a Python keyword or a name the generated code reserves"))
+    if param.type == "array" and param.items is None:
+        found.append((("items",), "an array parameter needs items = string | integer | number | boolean | object"))
+    if param.type != "array" and param.items is not None:
+        found.append((("items",), "items only applies to type = \"array\""))
+    numeric = param.type in ("integer", "number")
+    if not numeric and (param.minimum is not None or param.maximum is not None):
+        found.append((("minimum",), "minimum/maximum only apply to integer and number parameters"))
+    if param.type not in ("string", "array") and (param.min_length is not None or param.max_length is not None):
+        found.append((("max_length",), "min_length/max_length only apply to string and array parameters"))
+    if param.minimum is not None and param.maximum is not None and param.minimum > param.maximum:
+        found.append((("minimum",), f"minimum {param.minimum} is above maximum {param.maximum}"))
+    if param.enum is not None:
+        if not param.enum:
+            found.append((("enum",), "enum must list at least one value"))
+        for value in param.enum:
+            if not matches_type(value, param.type):
+                found.append((("enum",), f"enum value {value!r} is not of type {param.type}"))
+    if "default" in param.model_fields_set:
+        found += [(("default",), msg) for msg in _default_problems(param)]
+        if param.required:
+            found.append((("required",), "a parameter with a default cannot be required"))
+    return found
+
+
+def _default_problems(param: Param) -> list[str]:
+    value = param.default
+    if not matches_type(value, param.type):
+        return [f"default {value!r} is not of type {param.type}"]
+    if param.items is not None and isinstance(value, list):
+        if bad := [v for v in value if not matches_type(v, param.items)]:
+            return [f"default items {bad!r} are not of type {param.items}"]
+    if param.enum is not None and value not in param.enum:
+        return [f"default {value!r} is not one of the enum values {param.enum!r}"]
+    if param.minimum is not None and isinstance(value, int | float) and value < param.minimum:
+        return [f"default {value!r} is below minimum {param.minimum}"]
+    if param.maximum is not None and isinstance(value, int | float) and value > param.maximum:
+        return [f"default {value!r} is above maximum {param.maximum}"]
+    size = len(value) if isinstance(value, str | list) else None
+    if size is not None and param.max_length is not None and size > param.max_length:
+        return [f"default is longer than max_length {param.max_length}"]
+    if size is not None and param.min_length is not None and size < param.min_length:
+        return [f"default is shorter than min_length {param.min_length}"]
+    return []

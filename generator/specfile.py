@@ -1,0 +1,139 @@
+"""Read `mcpgen.toml` into a `Spec`, or explain every problem with file, line and key."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from mcpgen import spec as spec_model
+from mcpgen.spec import Spec
+from mcpgen.toml_lines import KeyPath, key_lines, line_of
+
+SPEC_FILE = "mcpgen.toml"
+
+# Pattern constraints, said in words.
+_PATTERN_WORDS = {
+    spec_model.TOOL_NAME: "must be 1-128 characters of A-Z a-z 0-9 _ - . (the MCP tool-name rules)",
+    spec_model.PROJECT_NAME: "must be lowercase letters and digits, words joined by single dashes (e.g. my-server)",
+    spec_model.IDENTIFIER: "must be a Python identifier (letters, digits, _; not starting with a digit)",
+}
+
+
+class Problem(BaseModel):
+    """One thing wrong with a spec, located for the reader."""
+
+    file: str
+    line: int | None
+    key: str
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}" if self.line else self.file
+        return f"{where} {self.key}: {self.message}" if self.key else f"{where}: {self.message}"
+
+
+class SpecError(Exception):
+    """The spec cannot be used; `problems` says why, one entry per problem."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        super().__init__("\n".join(str(p) for p in problems))
+        self.problems = problems
+
+
+def load_spec(path: Path) -> Spec:
+    """Parse and validate the spec at `path`."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise SpecError([Problem(file=str(path), line=None, key="", message="no such file")]) from None
+    except UnicodeDecodeError as exc:
+        raise SpecError([Problem(file=str(path), line=None, key="", message=f"not UTF-8 text: {exc}")]) from None
+    return parse_spec(text, str(path))
+
+
+def parse_spec(text: str, filename: str = SPEC_FILE) -> Spec:
+    """Validate TOML text as a spec; `filename` only labels the messages."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        match = re.search(r"\(at line (\d+), column \d+\)", str(exc))
+        line = int(match.group(1)) if match else None
+        message = re.sub(r"\s*\(at line \d+, column \d+\)", "", str(exc))
+        raise SpecError([Problem(file=filename, line=line, key="", message=f"invalid TOML: {message}")]) from None
+    lines = key_lines(text)
+    try:
+        spec = Spec.model_validate(data)
+    except ValidationError as exc:
+        raise SpecError([_from_pydantic(err, data, lines, filename) for err in exc.errors()]) from None
+    if found := spec_model.problems(spec):
+        raise SpecError([_problem(loc, msg, data, lines, filename) for loc, msg in found])
+    return spec
+
+
+def _problem(loc: KeyPath, message: str, data: dict[str, Any], lines: dict[KeyPath, int], filename: str) -> Problem:
+    return Problem(file=filename, line=line_of(lines, loc), key=key_name(loc, data), message=message)
+
+
+def _from_pydantic(err: Any, data: dict[str, Any], lines: dict[KeyPath, int], filename: str) -> Problem:
+    loc: KeyPath = tuple(err["loc"])
+    kind = err["type"]
+    ctx = err.get("ctx") or {}
+    if kind == "literal_error":
+        message = f"expected one of {ctx.get('expected')}, got {err['input']!r}"
+    elif kind == "extra_forbidden":
+        message = f"unknown key; allowed here: {', '.join(_allowed_keys(loc[:-1]))}"
+    elif kind == "missing":
+        message = "required key is missing"
+    elif kind == "string_pattern_mismatch":
+        words = _PATTERN_WORDS.get(ctx.get("pattern", ""), f"must match {ctx.get('pattern')}")
+        message = f"{err['input']!r} {words}"
+    else:
+        message = err["msg"]
+    return _problem(loc, message, data, lines, filename)
+
+
+def _allowed_keys(loc: KeyPath) -> list[str]:
+    """The keys the model accepts at `loc` (for 'unknown key' messages)."""
+    model: Any = Spec
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        field = model.model_fields.get(part)
+        if field is None:
+            return []
+        model = _model_in(field.annotation)
+        if model is None:
+            return []
+    return list(model.model_fields)
+
+
+def _model_in(annotation: Any) -> Any:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in getattr(annotation, "__args__", ()):
+        if (found := _model_in(arg)) is not None:
+            return found
+    return None
+
+
+def key_name(loc: KeyPath, data: Any) -> str:
+    """`("tools", 2, "params", 1, "type")` -> `tools[2].params.limit.type` (named items by name)."""
+    out = ""
+    node = data
+    for i, part in enumerate(loc):
+        if isinstance(part, int):
+            item = node[part] if isinstance(node, list) and part < len(node) else None
+            named = i > 0 and loc[i - 1] in ("params", "arguments")
+            if named and isinstance(item, dict) and isinstance(item.get("name"), str):
+                out += f".{item['name']}"
+            else:
+                out += f"[{part}]"
+            node = item
+        else:
+            out += f".{part}" if out else str(part)
+            node = node.get(part) if isinstance(node, dict) else None
+    return out

@@ -1,0 +1,232 @@
+"""The HTTP behaviour real MCP clients depend on, in front of fastmcp's transport.
+
+Each rule fixes a way a client gives up on a stock server, and each has a test in
+tests/test_transport.py:
+
+- CORS is the outermost layer, so browser clients (MCP Inspector) can read every answer,
+  401s included, and `Mcp-Session-Id` / `WWW-Authenticate` are exposed to them.
+- `GET /mcp` answers 405 with an `Allow` header: this server offers no SSE stream, and a
+  501, a 400 or a stream that never sends makes clients drop the connection.
+- `/mcp/` is served as `/mcp` (a 307 loses the POST body in some clients).
+- Host and Origin are checked against PUBLIC_URL (DNS-rebinding protection) rather than
+  the SDK's localhost-only default, which answers 421 to a real hostname.
+- Bodies are read once, here: wrong content type 415, too large 413, malformed JSON -32700,
+  not JSON-RPC -32600, so the transport only ever sees well-formed messages.
+- `/.well-known/oauth-protected-resource` serves the document of `/mcp` (RFC 9728 §3.1
+  puts it at the path-suffixed URL; several clients look only at the root).
+- No request ever gets a stack trace: an unexpected error is a JSON-RPC -32603.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from collections.abc import Awaitable, Callable, Iterable
+from typing import Any
+
+from starlette.datastructures import Headers
+from starlette.middleware.cors import CORSMiddleware
+from starlette.responses import JSONResponse
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from .settings import is_loopback
+
+logger = logging.getLogger(__name__)
+
+PARSE_ERROR = -32700
+INVALID_REQUEST = -32600
+INTERNAL_ERROR = -32603
+SERVER_ERROR = -32000
+
+CLAUDE_ORIGINS = ("https://claude.ai", "https://claude.com")
+LOOPBACK_ORIGIN = r"https?://(localhost|127\.0\.0\.1|\[::1\])(:\d+)?"
+PRM_PATH = "/.well-known/oauth-protected-resource"
+MCP_HEADERS = ["Mcp-Session-Id", "WWW-Authenticate", "MCP-Protocol-Version"]
+
+
+def jsonrpc_error(status: int, code: int, message: str, id: Any = None, **headers: str) -> JSONResponse:
+    body = {"jsonrpc": "2.0", "id": id, "error": {"code": code, "message": message}}
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
+def invalid_message(message: Any) -> str | None:
+    """Why `message` is not a JSON-RPC 2.0 message, or None if it is one."""
+    if not isinstance(message, dict):
+        return "a JSON-RPC message must be an object"
+    if message.get("jsonrpc") != "2.0":
+        return 'jsonrpc must be "2.0"'
+    has_id = message.get("id") is not None
+    if has_id and (isinstance(message["id"], bool) or not isinstance(message["id"], str | int)):
+        return "id must be a string or an integer"
+    if "method" in message:
+        if not isinstance(message["method"], str) or not message["method"]:
+            return "method must be a non-empty string"
+        if "params" in message and not isinstance(message["params"], dict):
+            return "params must be an object"
+        return None
+    if has_id and ("result" in message) != ("error" in message):
+        return None
+    return "a request needs a method"
+
+
+class OriginPolicy:
+    """Which Host headers and browser origins this server answers on /mcp."""
+
+    def __init__(self, public_url: str, extra_hosts: Iterable[str] = (), extra_origins: Iterable[str] = ()) -> None:
+        scheme, _, host = public_url.partition("://")
+        default_port = "443" if scheme == "https" else "80"
+        host = host.lower()
+        self.hosts = {host, *extra_hosts}
+        if ":" not in host.rsplit("]", 1)[-1]:
+            self.hosts.add(f"{host}:{default_port}")
+        self.origins = [*CLAUDE_ORIGINS, public_url, *extra_origins]
+
+    def host_allowed(self, host: str) -> bool:
+        host = host.lower()
+        name = host[1 : host.find("]")] if host.startswith("[") else host.split(":", 1)[0]
+        # Loopback hosts cannot come from a DNS-rebinding attack, and local tools use them.
+        return host in self.hosts or is_loopback(name)
+
+    def origin_allowed(self, origin: str) -> bool:
+        return origin in self.origins or re.fullmatch(LOOPBACK_ORIGIN, origin) is not None
+
+
+class McpEndpoint:
+    """Guards and normalises requests to the MCP endpoint; everything else passes through."""
+
+    def __init__(
+        self, app: ASGIApp, *, policy: OriginPolicy, stateless: bool, max_body_bytes: int, path: str = "/mcp"
+    ) -> None:
+        self.app = app
+        self.policy = policy
+        self.path = path
+        self.max_body_bytes = max_body_bytes
+        # Sessions end with DELETE; stateless servers have none to end.
+        self.allow = "POST" if stateless else "POST, DELETE"
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        path = scope["path"]
+        if path == PRM_PATH:
+            scope = {**scope, "path": PRM_PATH + self.path, "raw_path": (PRM_PATH + self.path).encode()}
+        if path == self.path + "/":
+            scope = {**scope, "path": self.path, "raw_path": self.path.encode()}
+        if scope["path"] != self.path:
+            return await self.app(scope, receive, send)
+
+        headers = Headers(scope=scope)
+        host = headers.get("host", "")
+        if not self.policy.host_allowed(host):
+            message = f"Host {host!r} is not this server's; set PUBLIC_URL (or ALLOWED_HOSTS) to the URL clients use"
+            return await jsonrpc_error(421, SERVER_ERROR, message)(scope, receive, send)
+        origin = headers.get("origin")
+        if origin and not self.policy.origin_allowed(origin):
+            message = f"Origin {origin!r} is not allowed; add it to ALLOWED_ORIGINS"
+            return await jsonrpc_error(403, SERVER_ERROR, message)(scope, receive, send)
+
+        method = scope["method"]
+        if method == "POST":
+            return await self._post(scope, receive, send, headers)
+        if method == "DELETE" and "DELETE" in self.allow:
+            return await self.app(scope, receive, send)
+        message = f"Method Not Allowed: send JSON-RPC messages with POST ({method} has no meaning here)"
+        response = jsonrpc_error(405, SERVER_ERROR, message, Allow=self.allow)
+        await response(scope, receive, send)
+
+    async def _post(self, scope: Scope, receive: Receive, send: Send, headers: Headers) -> None:
+        media_type = headers.get("content-type", "").split(";", 1)[0].strip().lower()
+        if media_type != "application/json":
+            message = f"Unsupported Media Type {media_type or '(none)'!r}: send Content-Type: application/json"
+            return await jsonrpc_error(415, INVALID_REQUEST, message)(scope, receive, send)
+        body = await self._read_body(receive)
+        if body is None:
+            message = f"Request body larger than {self.max_body_bytes} bytes"
+            return await jsonrpc_error(413, INVALID_REQUEST, message)(scope, receive, send)
+        try:
+            message = json.loads(body)
+        except ValueError as exc:
+            return await jsonrpc_error(400, PARSE_ERROR, f"Parse error: {exc}")(scope, receive, send)
+        if isinstance(message, list):
+            problem: str | None = "batches are not supported (removed in MCP 2025-06-18); send one message per POST"
+        else:
+            problem = invalid_message(message)
+        if problem:
+            id = message.get("id") if isinstance(message, dict) else None
+            id = id if isinstance(id, str | int) and not isinstance(id, bool) else None
+            return await jsonrpc_error(400, INVALID_REQUEST, f"Invalid Request: {problem}", id)(scope, receive, send)
+        if "method" in message and message.get("id", 0) is None:
+            # Some clients send notifications with "id": null; JSON-RPC says no id at all.
+            del message["id"]
+            body = json.dumps(message).encode()
+        await self.app(scope, _replay(body, receive), send)
+
+    async def _read_body(self, receive: Receive) -> bytes | None:
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":
+                break
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self.max_body_bytes:
+                return None
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                break
+        return b"".join(chunks)
+
+
+def _replay(body: bytes, receive: Receive) -> Callable[[], Awaitable[Message]]:
+    """A `receive` that yields the already-read body, then waits on the real connection."""
+    sent = False
+
+    async def replay() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return replay
+
+
+class ErrorShield:
+    """Turns an unexpected exception into a JSON-RPC error; the trace goes to the log only."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        started = False
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking_send)
+        except Exception:
+            logger.exception("unhandled error on %s %s", scope["method"], scope["path"])
+            if not started:
+                await jsonrpc_error(500, INTERNAL_ERROR, "Internal error")(scope, receive, send)
+
+
+def wrap(app: ASGIApp, *, policy: OriginPolicy, stateless: bool, max_body_bytes: int) -> ASGIApp:
+    """The compliance layers around fastmcp's app, CORS outermost."""
+    guarded = McpEndpoint(app, policy=policy, stateless=stateless, max_body_bytes=max_body_bytes)
+    return CORSMiddleware(
+        ErrorShield(guarded),
+        allow_origins=policy.origins,
+        allow_origin_regex=LOOPBACK_ORIGIN,
+        allow_methods=["GET", "POST", "DELETE", "OPTIONS"],
+        # Any request header: clients add their own (Mcp-Method, Mcp-Name, tracing) and no cookies are used.
+        allow_headers=["*"],
+        expose_headers=MCP_HEADERS,
+        max_age=86400,
+    )
