@@ -64,7 +64,12 @@ def parse_spec(text: str, filename: str = SPEC_FILE) -> Spec:
         line = int(match.group(1)) if match else None
         message = re.sub(r"\s*\(at line \d+, column \d+\)", "", str(exc))
         raise SpecError([Problem(file=filename, line=line, key="", message=f"invalid TOML: {message}")]) from None
-    lines = key_lines(text)
+    return validate_data(data, filename, key_lines(text))
+
+
+def validate_data(data: dict[str, Any], filename: str, lines: dict[KeyPath, int] | None = None) -> Spec:
+    """Validate spec data (parsed TOML, or answers and flags); `lines` locates keys in a file."""
+    lines = lines or {}
     try:
         spec = Spec.model_validate(data)
     except ValidationError as exc:
@@ -72,6 +77,13 @@ def parse_spec(text: str, filename: str = SPEC_FILE) -> Spec:
     if found := spec_model.problems(spec):
         raise SpecError([_problem(loc, msg, data, lines, filename) for loc, msg in found])
     return spec
+
+
+def dump_spec(spec: Spec) -> str:
+    """TOML text for a spec, leaving out what equals the defaults."""
+    import tomli_w
+
+    return tomli_w.dumps(spec.model_dump(mode="json", exclude_defaults=True))
 
 
 def _problem(loc: KeyPath, message: str, data: dict[str, Any], lines: dict[KeyPath, int], filename: str) -> Problem:

@@ -1,0 +1,109 @@
+"""The `mcpgen` command line. Each command imports its module when it runs, so `--help` is fast."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from mcpgen import __version__
+from mcpgen.questions import AuthChoice, StorageChoice, Transport
+
+app = typer.Typer(
+    name="mcpgen",
+    help="Generate spec-compliant remote MCP servers, with OAuth, from one TOML spec (mcpgen.toml).",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+# Exit codes: 0 fine, 1 the command found problems (check), 2 bad input (spec, flags, paths).
+BAD_INPUT = 2
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"mcpgen {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_options(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
+    ] = False,
+) -> None:
+    """mcpgen: one TOML spec in, a ready-to-deploy MCP server out."""
+
+
+def _fail_on_spec_errors(problems: list[Any]) -> None:
+    for problem in problems:
+        typer.secho(f"error: {problem}", fg="red", err=True)
+    raise typer.Exit(BAD_INPUT)
+
+
+@app.command()
+def new(
+    directory: Annotated[Path, typer.Argument(help="Directory to create (its name is the default server name).")],
+    spec: Annotated[
+        Path | None, typer.Option("--spec", help="Start from this mcpgen.toml instead of asking.", dir_okay=False)
+    ] = None,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Take the defaults; never prompt.")] = False,
+    name: Annotated[str | None, typer.Option(help="Server name (lowercase, dashes).")] = None,
+    description: Annotated[str | None, typer.Option(help="What the server does.")] = None,
+    transport: Annotated[Transport | None, typer.Option(help="How clients connect.")] = None,
+    stateless: Annotated[
+        bool | None, typer.Option("--stateless/--stateful", help="No sessions: any replica serves any request.")
+    ] = None,
+    auth: Annotated[AuthChoice | None, typer.Option(help="Auth provider.")] = None,
+    storage: Annotated[StorageChoice | None, typer.Option(help="Storage backend.")] = None,
+    public_url: Annotated[str | None, typer.Option(help="Default PUBLIC_URL, e.g. https://tools.example.com.")] = None,
+    tool: Annotated[str | None, typer.Option(help="Name of a first example tool ('' for none).")] = None,
+) -> None:
+    """Create a new MCP server project in DIRECTORY."""
+    from mcpgen.commands import new as command
+    from mcpgen.specfile import SpecError
+    from mcpgen.vcs import GitError
+
+    server = {"name": name, "description": description, "public_url": public_url, "stateless": stateless}
+    server["transport"] = transport.value if transport else None
+    overrides: dict[str, dict[str, Any]] = {
+        "server": {k: v for k, v in server.items() if v is not None},
+        "auth": {"provider": auth.value} if auth else {},
+        "storage": {"backend": storage.value} if storage else {},
+    }
+    try:
+        created = command.run(directory, spec, yes, {k: v for k, v in overrides.items() if v}, tool)
+    except SpecError as exc:
+        _fail_on_spec_errors(exc.problems)
+    except GitError as exc:
+        typer.secho(f"error: {exc}", fg="red", err=True)
+        raise typer.Exit(1) from None
+    command.report(directory, created)
+
+
+@app.command()
+def check(
+    project: Annotated[Path, typer.Argument(help="The project directory.", file_okay=False)] = Path("."),
+) -> None:
+    """Check the project's mcpgen.toml; exit 2 with one line per problem if it is invalid."""
+    from mcpgen.commands import check as command
+    from mcpgen.specfile import SpecError
+
+    try:
+        command.run(project)
+    except SpecError as exc:
+        _fail_on_spec_errors(exc.problems)
+
+
+@app.command()
+def schema() -> None:
+    """Print the JSON Schema of mcpgen.toml (for editor completion)."""
+    from mcpgen.commands import schema as command
+
+    command.run()
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,1 @@
+"""One module per `mcpgen` command; the CLI imports each only when it runs."""

@@ -1,0 +1,78 @@
+"""`mcpgen new DIR`: write a spec, render the project, start its git history."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from mcpgen import __version__
+from mcpgen.envfile import write_env
+from mcpgen.questions import ask_for_spec, example_tool, project_name
+from mcpgen.render import render
+from mcpgen.spec import Spec
+from mcpgen.specfile import SPEC_FILE, Problem, SpecError, dump_spec, parse_spec, validate_data
+from mcpgen.vcs import PRISTINE_BRANCH, init_project
+
+
+def run(directory: Path, spec_file: Path | None, yes: bool, overrides: dict[str, dict[str, Any]], tool: str | None) -> Spec:
+    """Create the project in `directory`; nothing is left behind if any step fails."""
+    target = directory.resolve()
+    if target.exists() and (not target.is_dir() or any(target.iterdir())):
+        raise SpecError([Problem(file=str(directory), line=None, key="", message="already exists and is not empty; nothing written")])
+
+    if spec_file is not None:
+        text = spec_file.read_text(encoding="utf-8") if spec_file.is_file() else None
+        if text is None:
+            raise SpecError([Problem(file=str(spec_file), line=None, key="", message="no such file")])
+        parse_spec(text, str(spec_file))  # located errors for the file itself, before any flag applies
+        data: dict[str, Any] = tomllib.loads(text)
+    else:
+        text = None
+        name = project_name(target.name)
+        data = {"server": {"name": name, "description": f"The {name} MCP server."}}
+    for section, values in overrides.items():
+        data.setdefault(section, {}).update(values)
+    if tool is not None:
+        data["tools"] = [example_tool() | {"name": tool}] if tool else []
+    if spec_file is None:
+        if yes:
+            data.setdefault("tools", [example_tool()])
+        else:
+            ask_for_spec(data)
+    spec = validate_data(data, "command line" if spec_file is None else str(spec_file))
+    if text is None or overrides or tool is not None:
+        text = dump_spec(spec)
+
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
+    staging.chmod(0o755)  # mkdtemp makes it private; the project is an ordinary directory
+    try:
+        render(spec, staging)
+        (staging / SPEC_FILE).write_text(text, encoding="utf-8")
+        init_project(staging, f"mcpgen {__version__}: render {spec.server.name}", [SPEC_FILE])
+        write_env(staging, spec)
+        if target.exists():
+            target.rmdir()
+        staging.rename(target)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return spec
+
+
+def report(directory: Path, spec: Spec) -> None:
+    """What was made, and the commands that come next."""
+    s = spec.server
+    typer.echo(f"Created {directory} ({len(spec.tools)} tools, auth {spec.auth.provider}, storage {spec.storage.backend}).")
+    typer.echo(f"Generated files are on branch {PRISTINE_BRANCH}; your work goes on main.")
+    command = f"{s.name} serve" if s.transport != "stdio" else f"{s.name} stdio"
+    typer.echo("\nNext:")
+    typer.echo(f'  cd {directory} && python -m venv .venv && . .venv/bin/activate && pip install -e ".[dev]"')
+    typer.echo(f"  {command}")
+    if s.transport != "stdio":
+        typer.echo(f"\nThe MCP endpoint is {s.public_url}/mcp (PUBLIC_URL in .env + /mcp).")

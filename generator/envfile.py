@@ -1,0 +1,34 @@
+"""The `.env` a new project starts with: working values and fresh secrets, never committed."""
+
+from __future__ import annotations
+
+import base64
+import secrets
+from pathlib import Path
+
+from mcpgen.spec import Spec
+
+
+def fernet_key() -> str:
+    """A key in the format `cryptography.fernet.Fernet` takes (32 random bytes, urlsafe base64)."""
+    return base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()
+
+
+def env_text(spec: Spec) -> str:
+    lines = [
+        "# Written by `mcpgen new` with fresh secrets. Keep it out of version control.",
+        f"PUBLIC_URL={spec.server.public_url}",
+        f"STORAGE_KEY={fernet_key()}",
+    ]
+    if spec.auth.provider == "static":
+        lines.append(f"API_KEYS={secrets.token_urlsafe(32)}")
+    if spec.storage.backend == "sqlite":
+        lines.append("DATA_DIR=data")
+    lines.append("LOG_LEVEL=INFO")
+    return "\n".join(lines) + "\n"
+
+
+def write_env(project: Path, spec: Spec) -> None:
+    path = project / ".env"
+    path.write_text(env_text(spec), encoding="utf-8")
+    path.chmod(0o600)
