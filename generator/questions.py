@@ -7,19 +7,19 @@ checked by the spec model afterwards, like a spec file, so there is one set of r
 from __future__ import annotations
 
 import re
-from enum import Enum
+from enum import Enum, StrEnum
 from typing import Any
 
 import typer
 
 
-class Transport(str, Enum):
+class Transport(StrEnum):
     http = "http"
     stdio = "stdio"
     both = "both"
 
 
-class AuthChoice(str, Enum):
+class AuthChoice(StrEnum):
     none = "none"
     static = "static"
     builtin = "builtin"
@@ -35,14 +35,14 @@ class AuthChoice(str, Enum):
     oidc_proxy = "oidc-proxy"
 
 
-class StorageChoice(str, Enum):
+class StorageChoice(StrEnum):
     sqlite = "sqlite"
     memory = "memory"
     redis = "redis"
     postgres = "postgres"
 
 
-class ParamType(str, Enum):
+class ParamType(StrEnum):
     string = "string"
     integer = "integer"
     number = "number"
@@ -68,7 +68,7 @@ def ask_for_spec(data: dict[str, Any]) -> dict[str, Any]:
     """Fill `data` (what flags already set) with answers to the questions that are left."""
     server = data.setdefault("server", {})
     server["name"] = typer.prompt("Server name", default=server.get("name"))
-    if "description" not in server or server["description"] == f"The {server['name']} MCP server.":
+    if "description" not in server:
         server["description"] = typer.prompt("What does it do", default=f"The {server['name']} MCP server.")
     if "transport" not in server:
         server["transport"] = _choice("Transport", Transport, Transport.http)
@@ -76,7 +76,9 @@ def ask_for_spec(data: dict[str, Any]) -> dict[str, Any]:
         server["stateless"] = typer.confirm("Stateless (no sessions; any replica serves any request)?", default=False)
     auth = data.setdefault("auth", {})
     if "provider" not in auth and server["transport"] != "stdio":
-        auth["provider"] = _choice("Auth provider (none, static bearer keys)", AuthChoice, AuthChoice.none, ["none", "static"])
+        auth["provider"] = _choice(
+            "Auth provider (none, static bearer keys)", AuthChoice, AuthChoice.none, ["none", "static"]
+        )
     storage = data.setdefault("storage", {})
     if "backend" not in storage:
         storage["backend"] = _choice("Storage backend", StorageChoice, StorageChoice.sqlite, ["sqlite", "memory"])
@@ -102,7 +104,9 @@ def _ask_tool() -> list[dict[str, Any]]:
         return [example_tool()]
     description = typer.prompt(f"What does {name} do", default=f"The {name} tool.")
     params: list[dict[str, Any]] = []
-    while param := typer.prompt(f"Parameter {len(params) + 1} of {name} (empty to finish)", default="", show_default=False).strip():
+    while param := typer.prompt(
+        f"Parameter {len(params) + 1} of {name} (empty to finish)", default="", show_default=False
+    ).strip():
         kind = _choice(f"Type of {param}", ParamType, ParamType.string)
         params.append({"name": param, "type": kind, "description": typer.prompt(f"Describe {param}", default="")})
     return [{"name": name, "description": description, "params": params}]

@@ -192,14 +192,22 @@ def problems(spec: Spec) -> list[tuple[KeyPath, str]]:
     found: list[tuple[KeyPath, str]] = []
     found += _provider_problems(spec)
     found += _unique(spec.tools, "tools", lambda t: t.name, "tool name")
-    found += _unique(spec.tools, "tools", lambda t: t.module, "tool module name (after - and . become _)")
+    distinct = {t.name: t for t in spec.tools}  # exact duplicates are reported once, above
+    for i, tool in enumerate(spec.tools):
+        clash = next((t for t in distinct.values() if t.module == tool.module and t.name != tool.name), None)
+        if clash is not None and spec.tools.index(clash) < i:
+            found.append(
+                (("tools", i, "name"), f"{tool.name!r} and {clash.name!r} make the same module name {tool.module!r}")
+            )
     found += _unique(spec.resources, "resources", lambda r: r.name, "resource name")
     found += _unique(spec.resources, "resources", lambda r: r.uri, "resource uri", key="uri")
     found += _unique(spec.resource_templates, "resource_templates", lambda r: r.name, "resource template name")
     resource_names = {r.name for r in spec.resources}
     for i, tpl in enumerate(spec.resource_templates):
         if tpl.name in resource_names:
-            found.append((("resource_templates", i, "name"), f"{tpl.name!r} is also a resource name; names share resources/"))
+            found.append(
+                (("resource_templates", i, "name"), f"{tpl.name!r} is also a resource name; names share resources/")
+            )
     found += _unique(spec.prompts, "prompts", lambda p: p.name, "prompt name")
     for i, tool in enumerate(spec.tools):
         if keyword.iskeyword(tool.module):
@@ -220,7 +228,7 @@ def problems(spec: Spec) -> list[tuple[KeyPath, str]]:
             if keyword.iskeyword(arg.name):
                 found.append((("prompts", i, "arguments", j, "name"), f"{arg.name!r} is a Python keyword"))
     if spec.server.transport == "stdio" and spec.auth.provider != "none":
-        found.append((("auth", "provider"), "a stdio-only server has no HTTP to authenticate; use provider = \"none\""))
+        found.append((("auth", "provider"), 'a stdio-only server has no HTTP to authenticate; use provider = "none"'))
     return found
 
 
@@ -283,7 +291,7 @@ def _param_problems(param: Param) -> list[tuple[tuple[str, ...], str]]:
     if param.type == "array" and param.items is None:
         found.append((("items",), "an array parameter needs items = string | integer | number | boolean | object"))
     if param.type != "array" and param.items is not None:
-        found.append((("items",), "items only applies to type = \"array\""))
+        found.append((("items",), 'items only applies to type = "array"'))
     numeric = param.type in ("integer", "number")
     if not numeric and (param.minimum is not None or param.maximum is not None):
         found.append((("minimum",), "minimum/maximum only apply to integer and number parameters"))
@@ -308,9 +316,10 @@ def _default_problems(param: Param) -> list[str]:
     value = param.default
     if not matches_type(value, param.type):
         return [f"default {value!r} is not of type {param.type}"]
-    if param.items is not None and isinstance(value, list):
-        if bad := [v for v in value if not matches_type(v, param.items)]:
-            return [f"default items {bad!r} are not of type {param.items}"]
+    items = param.items
+    bad = [v for v in value if not matches_type(v, items)] if items and isinstance(value, list) else []
+    if bad:
+        return [f"default items {bad!r} are not of type {items}"]
     if param.enum is not None and value not in param.enum:
         return [f"default {value!r} is not one of the enum values {param.enum!r}"]
     if param.minimum is not None and isinstance(value, int | float) and value < param.minimum:

@@ -39,7 +39,7 @@ def py_literal(value: Any) -> str:
     if isinstance(value, list):
         return "[" + ", ".join(py_literal(v) for v in value) + "]"
     if isinstance(value, dict):
-        return "{" + ", ".join(f"{json.dumps(str(k))}: {py_literal(v)}" for k, v in value.items()) + "}"
+        return "{" + ", ".join(f"{py_literal(str(k))}: {py_literal(v)}" for k, v in value.items()) + "}"
     raise TypeError(f"not a JSON value: {value!r}")
 
 
@@ -177,14 +177,18 @@ def _names_used(code: str, names: tuple[str, ...]) -> list[str]:
 
 def registry_imports(tools: list[dict[str, Any]], prompts: list[dict[str, Any]]) -> dict[str, list[str]]:
     """The names registry.py imports, so it imports exactly what it uses."""
-    code = " ".join(
-        [p["wrapped"] for t in tools for p in t["params"]] + [t["return_annotation"] for t in tools]
-    )
+    code = " ".join([p["wrapped"] for t in tools for p in t["params"]] + [t["return_annotation"] for t in tools])
     typing = _names_used(code, ("Annotated", "Any", "Literal"))
     if prompts and "Annotated" not in typing:
         typing = sorted([*typing, "Annotated"])
-    types = [name for name, used in (("TextContent", "TextContent" in code),
-                                     ("ToolAnnotations", any(t["annotations"] for t in tools))) if used]
+    types = [
+        name
+        for name, used in (
+            ("TextContent", "TextContent" in code),
+            ("ToolAnnotations", any(t["annotations"] for t in tools)),
+        )
+        if used
+    ]
     pydantic = ["Field"] if "Field(" in code or prompts else []
     return {"typing": typing, "mcp_types": types, "pydantic": pydantic}
 
@@ -212,8 +216,7 @@ def copier_data(spec: Spec) -> dict[str, Any]:
         "deploy": spec.deploy.model_dump(mode="json"),
         "tools": tools,
         # Fixed resources and URI templates share resources/, one module each.
-        "resources": [_resource_view(r) for r in spec.resources]
-        + [_template_view(t) for t in spec.resource_templates],
+        "resources": [_resource_view(r) for r in spec.resources] + [_template_view(t) for t in spec.resource_templates],
         "prompts": prompts,
         "imports": registry_imports(tools, prompts),
     }

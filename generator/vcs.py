@@ -30,9 +30,7 @@ class GitError(RuntimeError):
 def git(cwd: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
     if shutil.which("git") is None:
         raise GitError("mcpgen needs git on the PATH to keep the generated history; install git")
-    result = subprocess.run(
-        ["git", *args], cwd=cwd, text=True, capture_output=True, env={**os.environ, **IDENTITY}
-    )
+    result = subprocess.run(["git", *args], cwd=cwd, text=True, capture_output=True, env={**os.environ, **IDENTITY})
     if check and result.returncode != 0:
         raise GitError(f"git {' '.join(args)} failed:\n{result.stdout}{result.stderr}".rstrip())
     return result

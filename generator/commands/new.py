@@ -19,11 +19,19 @@ from mcpgen.specfile import SPEC_FILE, Problem, SpecError, dump_spec, parse_spec
 from mcpgen.vcs import PRISTINE_BRANCH, init_project
 
 
-def run(directory: Path, spec_file: Path | None, yes: bool, overrides: dict[str, dict[str, Any]], tool: str | None) -> Spec:
+def run(
+    directory: Path, spec_file: Path | None, yes: bool, overrides: dict[str, dict[str, Any]], tool: str | None
+) -> Spec:
     """Create the project in `directory`; nothing is left behind if any step fails."""
     target = directory.resolve()
     if target.exists() and (not target.is_dir() or any(target.iterdir())):
-        raise SpecError([Problem(file=str(directory), line=None, key="", message="already exists and is not empty; nothing written")])
+        raise SpecError(
+            [
+                Problem(
+                    file=str(directory), line=None, key="", message="already exists and is not empty; nothing written"
+                )
+            ]
+        )
 
     if spec_file is not None:
         text = spec_file.read_text(encoding="utf-8") if spec_file.is_file() else None
@@ -33,14 +41,14 @@ def run(directory: Path, spec_file: Path | None, yes: bool, overrides: dict[str,
         data: dict[str, Any] = tomllib.loads(text)
     else:
         text = None
-        name = project_name(target.name)
-        data = {"server": {"name": name, "description": f"The {name} MCP server."}}
+        data = {"server": {"name": project_name(target.name)}}
     for section, values in overrides.items():
         data.setdefault(section, {}).update(values)
     if tool is not None:
         data["tools"] = [example_tool() | {"name": tool}] if tool else []
     if spec_file is None:
         if yes:
+            data["server"].setdefault("description", f"The {data['server']['name']} MCP server.")
             data.setdefault("tools", [example_tool()])
         else:
             ask_for_spec(data)
@@ -68,7 +76,9 @@ def run(directory: Path, spec_file: Path | None, yes: bool, overrides: dict[str,
 def report(directory: Path, spec: Spec) -> None:
     """What was made, and the commands that come next."""
     s = spec.server
-    typer.echo(f"Created {directory} ({len(spec.tools)} tools, auth {spec.auth.provider}, storage {spec.storage.backend}).")
+    typer.echo(
+        f"Created {directory} ({len(spec.tools)} tools, auth {spec.auth.provider}, storage {spec.storage.backend})."
+    )
     typer.echo(f"Generated files are on branch {PRISTINE_BRANCH}; your work goes on main.")
     command = f"{s.name} serve" if s.transport != "stdio" else f"{s.name} stdio"
     typer.echo("\nNext:")

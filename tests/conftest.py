@@ -1,0 +1,68 @@
+"""Shared fixtures: rendered projects (one per spec per session) and running their own suites."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import NoReturn
+
+import pytest
+from typer.testing import CliRunner
+
+from mcpgen.cli import app
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = ROOT / "examples"
+# .ci/run sets this: a service or tool a test needs (node, PostgreSQL, ...) being absent is a failure.
+REQUIRE_SERVICES = os.environ.get("MCPGEN_REQUIRE_SERVICES") == "1"
+
+
+def require_or_skip(reason: str) -> NoReturn:
+    """Skip for a missing service, unless the run demands every service."""
+    if REQUIRE_SERVICES:
+        pytest.fail(f"{reason} (MCPGEN_REQUIRE_SERVICES=1 makes this a failure)")
+    pytest.skip(reason)
+
+
+def mcpgen(*args: str, input: str | None = None, cwd: Path | None = None) -> tuple[int, str]:
+    """Run the CLI in-process; returns (exit code, stdout + stderr)."""
+    runner = CliRunner()
+    old = Path.cwd()
+    try:
+        if cwd is not None:
+            os.chdir(cwd)
+        result = runner.invoke(app, list(args), input=input, catch_exceptions=False)
+    finally:
+        os.chdir(old)
+    return result.exit_code, result.output
+
+
+def run_project_tests(project: Path, *args: str, timeout: int = 900) -> subprocess.CompletedProcess[str]:
+    """The generated project's own pytest, in a subprocess with this interpreter."""
+    env = {**os.environ, "PYTHONPATH": str(project)}
+    command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *args]
+    return subprocess.run(command, cwd=project, env=env, capture_output=True, text=True, timeout=timeout)
+
+
+def run_tool(project: Path, *command: str) -> subprocess.CompletedProcess[str]:
+    """ruff or mypy in the generated project, as its CI runs them."""
+    return subprocess.run([sys.executable, "-m", *command], cwd=project, capture_output=True, text=True, timeout=600)
+
+
+@pytest.fixture(scope="session")
+def new_project(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], Path]:
+    """`mcpgen new` of an example spec, made once per session and shared."""
+    made: dict[str, Path] = {}
+
+    def make(example: str) -> Path:
+        if example not in made:
+            target = tmp_path_factory.mktemp("examples") / example
+            code, output = mcpgen("new", str(target), "--spec", str(EXAMPLES / f"{example}.toml"), "--yes")
+            assert code == 0, output
+            made[example] = target
+        return made[example]
+
+    return make

@@ -1,0 +1,165 @@
+"""The `mcpgen` command line, driven in-process (prompts answered through stdin)."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+from mcpgen.specfile import load_spec
+from mcpgen.vcs import PRISTINE_BRANCH, git
+
+from .conftest import EXAMPLES, mcpgen
+
+
+def branches(project: Path) -> list[str]:
+    return git(project, "branch", "--format=%(refname:short)").stdout.split()
+
+
+def test_version_and_help() -> None:
+    code, output = mcpgen("--version")
+    assert code == 0 and output.startswith("mcpgen ")
+    code, output = mcpgen("--help")
+    assert code == 0
+    assert "new" in output and "check" in output and "schema" in output
+
+
+def test_help_does_not_import_the_heavy_parts() -> None:
+    probe = "import sys; from mcpgen.cli import app; print(sorted(m for m in ('copier', 'fastmcp', 'jinja2') if m in sys.modules))"
+    assert (
+        subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout.strip() == "[]"
+    )
+
+
+def test_new_with_defaults(tmp_path: Path) -> None:
+    target = tmp_path / "My Server"
+    code, output = mcpgen("new", str(target), "--yes")
+    assert code == 0, output
+    spec = load_spec(target / "mcpgen.toml")
+    assert spec.server.name == "my-server"
+    assert [t.name for t in spec.tools] == ["hello"]
+    assert (target / "my_server" / "tools" / "hello.py").is_file()
+    assert sorted(branches(target)) == ["main", PRISTINE_BRANCH]
+    assert git(target, "status", "--porcelain").stdout == ""
+    # The spec is the user's: on main, not in the pristine render.
+    assert "mcpgen.toml" not in git(target, "ls-tree", "-r", "--name-only", PRISTINE_BRANCH).stdout.split()
+    env = (target / ".env").read_text()
+    assert "STORAGE_KEY=" in env and "change-me" not in env
+    assert (target / ".env").stat().st_mode & 0o077 == 0
+    assert ".env" not in git(target, "ls-files").stdout.split()
+    assert "my-server serve" in output
+
+
+def test_new_from_an_example_keeps_the_spec_text(tmp_path: Path) -> None:
+    code, output = mcpgen("new", str(tmp_path / "n"), "--spec", str(EXAMPLES / "notes.toml"), "--yes")
+    assert code == 0, output
+    assert (tmp_path / "n" / "mcpgen.toml").read_text() == (EXAMPLES / "notes.toml").read_text()
+    assert (tmp_path / "n" / "notes" / "tools" / "search_notes.py").is_file()
+
+
+def test_flags_override_the_spec(tmp_path: Path) -> None:
+    target = tmp_path / "n"
+    code, output = mcpgen(
+        "new", str(target), "--spec", str(EXAMPLES / "notes.toml"), "--stateless", "--storage", "memory"
+    )
+    assert code == 0, output
+    spec = load_spec(target / "mcpgen.toml")
+    assert spec.server.stateless and spec.storage.backend == "memory"
+    assert len(spec.tools) == 3
+
+
+def test_new_asks_what_flags_leave_open(tmp_path: Path) -> None:
+    answers = "\n".join(
+        [
+            "weather",  # name
+            "Forecasts for any city.",  # description
+            "htp",  # a typo, asked again
+            "both",  # transport
+            "y",  # stateless
+            "static",  # auth
+            "memory",  # storage
+            "forecast",  # first tool
+            "The forecast for a city.",
+            "city",  # parameter 1
+            "string",
+            "Which city.",
+            "days",  # parameter 2
+            "integer",
+            "How many days.",
+            "",  # no more parameters
+        ]
+    )
+    code, output = mcpgen("new", str(tmp_path / "w"), input=answers + "\n")
+    assert code == 0, output
+    assert "'htp' is not one of" in output
+    data = tomllib.loads((tmp_path / "w" / "mcpgen.toml").read_text())
+    assert data["server"] == {
+        "name": "weather",
+        "description": "Forecasts for any city.",
+        "transport": "both",
+        "stateless": True,
+    }
+    assert data["auth"] == {"provider": "static"}
+    assert data["storage"] == {"backend": "memory"}
+    assert [p["name"] for p in data["tools"][0]["params"]] == ["city", "days"]
+    assert (tmp_path / "w" / "weather" / "tools" / "forecast.py").is_file()
+
+
+def test_a_bad_spec_exits_2_and_writes_nothing(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[server]\nname = "x"\n\n[[tools]]\nname = "a b"\ndescription = "d"\n')
+    code, output = mcpgen("new", str(tmp_path / "x"), "--spec", str(bad), "--yes")
+    assert code == 2
+    assert f"{bad}:5 tools[0].name: 'a b' must be 1-128 characters" in output
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.toml"]
+
+
+def test_an_unavailable_provider_flag_exits_2(tmp_path: Path) -> None:
+    code, output = mcpgen("new", str(tmp_path / "x"), "--yes", "--auth", "builtin")
+    assert code == 2
+    assert "auth.provider: provider 'builtin' is not available" in output
+    assert not any(tmp_path.iterdir())
+
+
+def test_new_refuses_a_non_empty_directory(tmp_path: Path) -> None:
+    (tmp_path / "x").mkdir()
+    (tmp_path / "x" / "keep.txt").write_text("mine")
+    code, output = mcpgen("new", str(tmp_path / "x"), "--yes")
+    assert code == 2
+    assert "already exists and is not empty" in output
+    assert [p.name for p in (tmp_path / "x").iterdir()] == ["keep.txt"]
+
+
+def test_a_failed_render_leaves_nothing(tmp_path: Path, monkeypatch: object) -> None:
+    import mcpgen.commands.new as new_command
+
+    def broken(*args: object) -> None:
+        raise RuntimeError("render failed")
+
+    monkeypatch.setattr(new_command, "render", broken)  # type: ignore[attr-defined]
+    with contextlib.suppress(RuntimeError):
+        mcpgen("new", str(tmp_path / "x"), "--yes")
+    assert not any(tmp_path.iterdir())
+
+
+def test_check(tmp_path: Path) -> None:
+    code, output = mcpgen("new", str(tmp_path / "x"), "--yes")
+    assert code == 0
+    code, output = mcpgen("check", str(tmp_path / "x"))
+    assert code == 0 and "valid" in output
+    spec = tmp_path / "x" / "mcpgen.toml"
+    spec.write_text(spec.read_text().replace('name = "hello"', 'name = "hello world"'))
+    code, output = mcpgen("check", str(tmp_path / "x"))
+    assert code == 2
+    assert "mcpgen.toml:6 tools[0].name:" in output
+
+
+def test_schema_is_json_schema() -> None:
+    code, output = mcpgen("schema")
+    assert code == 0
+    schema = json.loads(output)
+    assert schema["$schema"].startswith("https://json-schema.org/")
+    assert {"server", "auth", "storage", "deploy", "tools", "resources", "prompts"} <= set(schema["properties"])

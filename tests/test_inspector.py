@@ -1,0 +1,185 @@
+"""End to end: the official MCP Inspector CLI lists and calls the tools of generated servers.
+
+Needs node and npm; inspector-cli is installed once into <repo>/.cache/inspector. Without them the
+tests skip, unless MCPGEN_REQUIRE_SERVICES=1 makes a missing service a failure.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from .conftest import require_or_skip
+
+REPO = Path(__file__).resolve().parent.parent
+# inspector-cli 2.x needs Node >= 22.19; 1.0.3 runs on Node 20, but only from its own build folder.
+INSPECTOR_VERSION = "1.0.3"
+INSPECTOR_DIR = REPO / ".cache" / "inspector"
+INSPECTOR_PACKAGE = INSPECTOR_DIR / "node_modules" / "@modelcontextprotocol" / "inspector-cli"
+
+
+def installed_version() -> str | None:
+    manifest = INSPECTOR_PACKAGE / "package.json"
+    if not manifest.is_file():
+        return None
+    return str(json.loads(manifest.read_text(encoding="utf-8")).get("version"))
+
+
+@pytest.fixture(scope="session")
+def inspector() -> Path:
+    """The inspector-cli build folder, installed with npm on first use."""
+    npm = shutil.which("npm")
+    if shutil.which("node") is None or npm is None:
+        require_or_skip("node and npm are needed to run the MCP Inspector CLI")
+    if installed_version() != INSPECTOR_VERSION:
+        package = f"@modelcontextprotocol/inspector-cli@{INSPECTOR_VERSION}"
+        cmd = [npm, "install", "--prefix", str(INSPECTOR_DIR), "--no-audit", "--no-fund", package]
+        INSPECTOR_DIR.mkdir(parents=True, exist_ok=True)
+        try:
+            proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+        except subprocess.TimeoutExpired:
+            require_or_skip(f"npm install {package} timed out")
+        if proc.returncode or installed_version() != INSPECTOR_VERSION:
+            require_or_skip(f"npm install {package} failed: {proc.stderr.strip()[-500:]}")
+    return INSPECTOR_PACKAGE / "build"
+
+
+@dataclass(frozen=True)
+class Example:
+    spec: str
+    package: str
+    tools: set[str]
+    call: list[str]  # tool name, then key=value arguments
+    expect: str  # the result text mentions this
+    key_var: str | None = None  # .env variable holding a bearer key
+
+
+EXAMPLES = [
+    Example("notes", "notes", {"add_note", "search_notes", "delete_note"}, ["add_note", "text=hello"], "add_note"),
+    Example(
+        "team-tools",
+        "team_tools",
+        {"bump_counter", "set_flag", "weekly-report"},
+        ["weekly-report"],
+        "weekly-report",
+        key_var="API_KEYS",
+    ),
+]
+
+
+@dataclass
+class Server:
+    example: Example
+    url: str
+    key: str | None
+    log: Path = field(repr=False)
+
+
+def read_env(path: Path) -> dict[str, str]:
+    pairs = (line.partition("=") for line in path.read_text(encoding="utf-8").splitlines())
+    return {name: value for name, sep, value in pairs if sep and not name.startswith("#")}
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_healthy(proc: subprocess.Popen[bytes], url: str, log: Path) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            pytest.fail(f"server exited with {proc.returncode}:\n{log.read_text()}")
+        try:
+            with urllib.request.urlopen(f"{url}/healthz", timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            pass
+        time.sleep(0.2)
+    pytest.fail(f"server not healthy after 30 s:\n{log.read_text()}")
+
+
+@pytest.fixture(scope="module", params=EXAMPLES, ids=lambda e: e.spec)
+def server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """The example rendered by `mcpgen new` and served over streamable HTTP on a free port."""
+    example: Example = request.param
+    tmp = tmp_path_factory.mktemp(example.spec)
+    project = tmp / example.spec
+    spec = REPO / "examples" / f"{example.spec}.toml"
+    new = [sys.executable, "-m", "mcpgen", "new", str(project), "--spec", str(spec), "--yes"]
+    made = subprocess.run(new, capture_output=True, text=True, timeout=120)
+    assert made.returncode == 0, made.stdout + made.stderr
+
+    dotenv = read_env(project / ".env")
+    key = dotenv[example.key_var].split(",")[0] if example.key_var else None
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    env = os.environ | {
+        "PUBLIC_URL": base,
+        "STORAGE_KEY": base64.urlsafe_b64encode(os.urandom(32)).decode(),  # a Fernet key
+        "DATA_DIR": str(tmp / "data"),
+        "PYTHONPATH": str(project),
+    }
+    if example.key_var:
+        env[example.key_var] = dotenv[example.key_var]
+    log = tmp / "server.log"
+    with log.open("wb") as out:
+        cmd = [sys.executable, "-m", example.package, "serve", "--host", "127.0.0.1", "--port", str(port)]
+        proc = subprocess.Popen(cmd, cwd=project, env=env, stdout=out, stderr=subprocess.STDOUT)
+    try:
+        wait_healthy(proc, base, log)
+        yield Server(example, f"{base}/mcp", key, log)
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def inspect(build: Path, server: Server, *args: str, key: str | None = None) -> subprocess.CompletedProcess[str]:
+    cmd = ["node", "index.js", server.url, "--transport", "http", *args]
+    if key:
+        cmd += ["--header", f"Authorization: Bearer {key}"]
+    return subprocess.run(cmd, cwd=build, capture_output=True, text=True, timeout=60)
+
+
+def inspect_json(build: Path, server: Server, *args: str) -> dict[str, Any]:
+    """The inspector's JSON answer; it exits 0 even for tool errors, so callers check isError."""
+    proc = inspect(build, server, *args, key=server.key)
+    assert proc.returncode == 0, f"{proc.stderr}\n--- server log ---\n{server.log.read_text()}"
+    answer: dict[str, Any] = json.loads(proc.stdout)
+    return answer
+
+
+def test_inspector_lists_tools(inspector: Path, server: Server) -> None:
+    answer = inspect_json(inspector, server, "--method", "tools/list")
+    assert {tool["name"] for tool in answer["tools"]} == server.example.tools
+    if server.key:
+        refused = inspect(inspector, server, "--method", "tools/list")
+        assert refused.returncode != 0, f"listed tools without a bearer key:\n{refused.stdout}"
+
+
+def test_inspector_calls_tool(inspector: Path, server: Server) -> None:
+    name, *arguments = server.example.call
+    tool_args = ["--tool-arg", *arguments] if arguments else []
+    answer = inspect_json(inspector, server, "--method", "tools/call", "--tool-name", name, *tool_args)
+    assert answer.get("isError") is False, answer
+    texts = [part["text"] for part in answer["content"] if part.get("type") == "text"]
+    assert any(server.example.expect in text for text in texts), answer

@@ -1,0 +1,124 @@
+"""Render tests (pytest-copie) over the matrix auth x storage x transport x mode.
+
+Each rendered project must be what its own CI demands, ruff, ruff format and mypy clean, and
+its own test suite, which runs the server for real, must pass.
+"""
+
+from __future__ import annotations
+
+import itertools
+import tomllib
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from mcpgen.render import format_python
+from mcpgen.specfile import validate_data
+from mcpgen.template_data import copier_data
+
+from .conftest import EXAMPLES, run_project_tests, run_tool
+
+EXAMPLE_DATA = [
+    tomllib.loads((EXAMPLES / f"{name}.toml").read_text()) for name in ("notes", "public-data", "team-tools")
+]
+
+
+def matrix() -> list[tuple[str, str, str, str]]:
+    combos = []
+    for auth, storage, transport, mode in itertools.product(
+        ["none", "static"], ["sqlite", "memory"], ["http", "stdio", "both"], ["stateful", "stateless"]
+    ):
+        if transport == "stdio" and (auth != "none" or mode == "stateless"):
+            continue  # stdio has no HTTP auth and no sessions to drop
+        combos.append((auth, storage, transport, mode))
+    return combos
+
+
+def spec_data(auth: str, storage: str, transport: str, mode: str) -> dict[str, Any]:
+    """Every tool, resource and prompt of the examples, under one server config."""
+    return {
+        "server": {
+            "name": f"m-{auth}-{storage}-{transport}-{mode}",
+            "description": "Matrix render.",
+            "transport": transport,
+            "stateless": mode == "stateless",
+            # SSE answers with sqlite, JSON with memory, so both response modes are covered.
+            "json_response": storage == "memory",
+        },
+        "auth": {
+            "provider": auth,
+            "scopes": sorted({s for d in EXAMPLE_DATA for s in d.get("auth", {}).get("scopes", [])}),
+        },
+        "storage": {"backend": storage},
+        "tools": [t for d in EXAMPLE_DATA for t in d.get("tools", [])],
+        "resources": [r for d in EXAMPLE_DATA for r in d.get("resources", [])],
+        "resource_templates": [r for d in EXAMPLE_DATA for r in d.get("resource_templates", [])],
+        "prompts": [p for d in EXAMPLE_DATA for p in d.get("prompts", [])],
+    }
+
+
+COMBOS = matrix()
+IDS = ["-".join(c) for c in COMBOS]
+
+
+@pytest.fixture(scope="session")
+def rendered(copie_session: Any) -> Callable[[tuple[str, str, str, str]], Path]:
+    made: dict[tuple[str, str, str, str], Path] = {}
+
+    def render(combo: tuple[str, str, str, str]) -> Path:
+        if combo not in made:
+            spec = validate_data(spec_data(*combo), "matrix")
+            result = copie_session.copy(extra_answers=copier_data(spec))
+            assert result.exception is None, result.exception
+            format_python(result.project_dir)
+            made[combo] = result.project_dir
+        return made[combo]
+
+    return render
+
+
+@pytest.mark.parametrize("combo", COMBOS, ids=IDS)
+def test_render_is_complete_and_lint_clean(
+    rendered: Callable[[tuple[str, str, str, str]], Path], combo: tuple[str, str, str, str]
+) -> None:
+    auth, storage, transport, mode = combo
+    project = rendered(combo)
+    package = project / f"m_{auth}_{storage}_{transport}_{mode}"
+    for name in ("app.py", "registry.py", "settings.py", "storage.py", "auth.py", "cli.py"):
+        assert (package / name).is_file(), name
+    assert (package / "tools" / "convert_length.py").is_file()
+    assert (package / "resources" / "note.py").is_file()
+    assert (package / "prompts" / "standup.py").is_file()
+    assert (project / "Dockerfile").exists() == (transport != "stdio")
+    assert (project / "tests" / "test_transport.py").exists() == (transport != "stdio")
+    assert (project / "tests" / "test_stdio.py").exists() == (transport != "http")
+    for command in (["ruff", "check", "."], ["ruff", "format", "--check", "."]):
+        result = run_tool(project, *command)
+        assert result.returncode == 0, result.stdout + result.stderr
+    caches = {".git", ".ruff_cache", ".mypy_cache", "__pycache__"}
+    text = "\n".join(p.read_text() for p in project.rglob("*") if p.is_file() and not caches & set(p.parts))
+    assert "{{" not in text and "{%" not in text
+
+
+@pytest.mark.parametrize("combo", COMBOS, ids=IDS)
+def test_render_type_checks(
+    rendered: Callable[[tuple[str, str, str, str]], Path],
+    combo: tuple[str, str, str, str],
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    project = rendered(combo)
+    # One cache for the session: fastmcp's types are analysed once, each project's own code every time.
+    cache = tmp_path_factory.getbasetemp() / "mypy-cache"
+    result = run_tool(project, "mypy", "--cache-dir", str(cache))
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("combo", COMBOS, ids=IDS)
+def test_rendered_project_passes_its_own_tests(
+    rendered: Callable[[tuple[str, str, str, str]], Path], combo: tuple[str, str, str, str]
+) -> None:
+    result = run_project_tests(rendered(combo))
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
+    assert " passed" in result.stdout and "skipped" not in result.stdout

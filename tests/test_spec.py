@@ -1,0 +1,161 @@
+"""The spec model and its error messages: one line per problem, with file, line and key."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from mcpgen.specfile import SpecError, load_spec, parse_spec
+
+from .conftest import EXAMPLES
+
+BASE = """\
+[server]
+name = "notes"
+
+[[tools]]
+name = "search_notes"
+description = "Find notes."
+
+  [[tools.params]]
+  name = "query"
+  type = "string"
+
+  [[tools.params]]
+  name = "limit"
+  type = "integer"
+  default = 10
+"""
+
+
+def errors(text: str) -> list[str]:
+    with pytest.raises(SpecError) as caught:
+        parse_spec(textwrap.dedent(text))
+    return [str(p) for p in caught.value.problems]
+
+
+@pytest.mark.parametrize("example", sorted(EXAMPLES.glob("*.toml")), ids=lambda p: p.stem)
+def test_examples_are_valid(example: Path) -> None:
+    spec = load_spec(example)
+    assert spec.tools
+
+
+def test_a_minimal_spec_takes_defaults() -> None:
+    spec = parse_spec('[server]\nname = "x"\n')
+    assert spec.server.transport == "http"
+    assert spec.auth.provider == "none"
+    assert spec.storage.backend == "sqlite"
+    assert spec.server.public_url == "http://127.0.0.1:8000"
+
+
+def test_wrong_param_type_names_the_line_and_the_param() -> None:
+    assert errors(BASE.replace('type = "integer"', 'type = "int"')) == [
+        "mcpgen.toml:14 tools[0].params.limit.type: expected one of 'string', 'integer', 'number', "
+        "'boolean', 'array' or 'object', got 'int'"
+    ]
+
+
+def test_invalid_toml_names_the_line() -> None:
+    (problem,) = errors(BASE + "oops = \n")
+    assert problem.startswith("mcpgen.toml:16: invalid TOML:")
+
+
+def test_duplicate_tool_name_points_at_the_second() -> None:
+    text = BASE + '\n[[tools]]\nname = "search_notes"\ndescription = "Again."\n'
+    assert errors(text) == ["mcpgen.toml:18 tools[1].name: duplicate tool name 'search_notes' (first at index 0)"]
+
+
+@pytest.mark.parametrize("name", ["class", "store", "_private"])
+def test_keyword_or_reserved_parameter_names_are_refused(name: str) -> None:
+    (problem,) = errors(BASE.replace('name = "query"', f'name = "{name}"'))
+    assert problem.startswith(f"mcpgen.toml:9 tools[0].params.{name}.name: ")
+    assert "keyword or a name the generated code reserves" in problem
+
+
+def test_tool_name_outside_the_mcp_rules() -> None:
+    (problem,) = errors(BASE.replace('name = "search_notes"', 'name = "search notes"'))
+    assert (
+        problem
+        == "mcpgen.toml:5 tools[0].name: 'search notes' must be 1-128 characters of A-Z a-z 0-9 _ - . (the MCP tool-name rules)"
+    )
+
+
+def test_tool_names_that_collide_as_modules() -> None:
+    text = BASE + '\n[[tools]]\nname = "search.notes"\ndescription = "Again."\n'
+    (problem,) = errors(text)
+    assert (
+        problem
+        == "mcpgen.toml:18 tools[1].name: 'search.notes' and 'search_notes' make the same module name 'search_notes'"
+    )
+
+
+def test_default_outside_its_enum() -> None:
+    text = BASE.replace('type = "integer"\n  default = 10', 'type = "string"\n  enum = ["a", "b"]\n  default = "c"')
+    assert errors(text) == [
+        "mcpgen.toml:16 tools[0].params.limit.default: default 'c' is not one of the enum values ['a', 'b']"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        ("minimum = 20", "default 10 is below minimum 20.0"),
+        ("maximum = 5", "default 10 is above maximum 5.0"),
+        ('enum = ["x"]', "enum value 'x' is not of type integer"),
+        ("max_length = 3", "min_length/max_length only apply to string and array parameters"),
+        ("required = true", "a parameter with a default cannot be required"),
+    ],
+)
+def test_parameter_constraints(extra: str, message: str) -> None:
+    problems = errors(BASE + f"  {extra}\n")
+    assert any(message in p for p in problems), problems
+
+
+def test_array_needs_items() -> None:
+    (problem,) = errors(BASE.replace('type = "string"', 'type = "array"'))
+    assert "tools[0].params.query.items: an array parameter needs items" in problem
+
+
+def test_unknown_provider() -> None:
+    (problem,) = errors(BASE + '\n[auth]\nprovider = "okta"\n')
+    assert problem.startswith("mcpgen.toml:18 auth.provider: expected one of 'none', 'static', 'builtin'")
+
+
+def test_known_but_unavailable_provider_says_so() -> None:
+    (problem,) = errors(BASE + '\n[auth]\nprovider = "builtin"\n')
+    assert problem.startswith(
+        "mcpgen.toml:18 auth.provider: provider 'builtin' is not available in this mcpgen version"
+    )
+
+
+def test_unknown_key_lists_the_allowed_ones() -> None:
+    (problem,) = errors(BASE.replace('name = "notes"', 'name = "notes"\ntitel = "Notes"'))
+    assert problem.startswith("mcpgen.toml:3 server.titel: unknown key; allowed here: name, title, description")
+
+
+def test_missing_server_name() -> None:
+    assert errors('[server]\ntitle = "x"\n') == ["mcpgen.toml:1 server.name: required key is missing"]
+
+
+def test_every_problem_is_reported_at_once() -> None:
+    text = BASE.replace('name = "query"', 'name = "class"').replace("default = 10", 'default = "ten"')
+    assert len(errors(text)) == 2
+
+
+def test_tool_scopes_must_be_declared_in_auth() -> None:
+    text = BASE.replace('description = "Find notes."', 'description = "Find notes."\nscopes = ["notes:read"]')
+    (problem,) = errors(text + '\n[auth]\nscopes = ["notes:write"]\n')
+    assert "tools[0].scopes[0]: scope 'notes:read' is not listed in [auth] scopes" in problem
+
+
+def test_resource_template_variables_must_be_identifiers() -> None:
+    text = BASE + '\n[[resource_templates]]\nuri_template = "notes://{note-id}"\nname = "note"\n'
+    (problem,) = errors(text)
+    assert problem == "mcpgen.toml:18 resource_templates[0].uri_template: {note-id} must be a Python identifier"
+
+
+def test_missing_file(tmp_path: Path) -> None:
+    with pytest.raises(SpecError, match="no such file"):
+        load_spec(tmp_path / "mcpgen.toml")
