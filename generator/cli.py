@@ -84,17 +84,57 @@ def new(
 
 
 @app.command()
+def generate(
+    project: Annotated[Path, typer.Argument(help="The project directory.", file_okay=False)] = Path("."),
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Show what would change; write nothing.")] = False,
+) -> None:
+    """Regenerate from mcpgen.toml, keeping your edits (a three-way merge); exit 1 on conflicts."""
+    _generate(project, dry_run)
+
+
+@app.command()
+def plan(
+    project: Annotated[Path, typer.Argument(help="The project directory.", file_okay=False)] = Path("."),
+) -> None:
+    """What `mcpgen generate` would change (the same as `generate --dry-run`)."""
+    _generate(project, dry_run=True)
+
+
+def _generate(project: Path, dry_run: bool) -> None:
+    from mcpgen.commands import generate as command
+    from mcpgen.merge import RegenerateError
+    from mcpgen.specfile import SpecError
+    from mcpgen.vcs import GitError
+
+    try:
+        summary = command.run(project, dry_run)
+    except SpecError as exc:
+        _fail_on_spec_errors(exc.problems)
+    except (RegenerateError, GitError) as exc:
+        typer.secho(f"error: {exc}", fg="red", err=True)
+        raise typer.Exit(BAD_INPUT) from None
+    command.report(summary, dry_run)
+    if summary.conflicts and not dry_run:
+        raise typer.Exit(1)
+
+
+@app.command()
 def check(
     project: Annotated[Path, typer.Argument(help="The project directory.", file_okay=False)] = Path("."),
 ) -> None:
-    """Check the project's mcpgen.toml; exit 2 with one line per problem if it is invalid."""
+    """Check the project against its spec: invalid (exit 2), stale, drift or conflict markers (exit 1)."""
     from mcpgen.commands import check as command
     from mcpgen.specfile import SpecError
+    from mcpgen.vcs import GitError
 
     try:
-        command.run(project)
+        code = command.run(project)
     except SpecError as exc:
         _fail_on_spec_errors(exc.problems)
+    except GitError as exc:
+        typer.secho(f"error: {exc}", fg="red", err=True)
+        raise typer.Exit(BAD_INPUT) from None
+    raise typer.Exit(code)
 
 
 @app.command()

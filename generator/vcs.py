@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import tempfile
 import time
 from pathlib import Path
 
@@ -28,13 +29,48 @@ class GitError(RuntimeError):
     """A git command failed; the message carries git's own words."""
 
 
-def git(cwd: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+def git(
+    cwd: Path, *args: str, check: bool = True, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     if shutil.which("git") is None:
         raise GitError("mcpgen needs git on the PATH to keep the generated history; install git")
-    result = subprocess.run(["git", *args], cwd=cwd, text=True, capture_output=True, env={**os.environ, **IDENTITY})
+    environment = {**os.environ, **IDENTITY, **(env or {})}
+    result = subprocess.run(["git", *args], cwd=cwd, text=True, capture_output=True, env=environment)
     if check and result.returncode != 0:
         raise GitError(f"git {' '.join(args)} failed:\n{result.stdout}{result.stderr}".rstrip())
     return result
+
+
+def status(root: Path) -> list[str]:
+    """`git status --porcelain` lines: changed, staged and untracked paths."""
+    return git(root, "status", "--porcelain", "--untracked-files=all").stdout.splitlines()
+
+
+def resolve(root: Path, ref: str) -> str | None:
+    result = git(root, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}", check=False)
+    return result.stdout.strip() or None
+
+
+def merge_base(root: Path, a: str, b: str) -> str | None:
+    return git(root, "merge-base", a, b, check=False).stdout.strip() or None
+
+
+def tree_of_directory(root: Path, directory: Path) -> str:
+    """Write `directory`'s files as a tree object in `root`'s repository; returns its id."""
+    with tempfile.TemporaryDirectory(prefix="mcpgen-index-") as scratch:
+        env = {"GIT_INDEX_FILE": str(Path(scratch) / "index")}
+        git(root, "--work-tree", str(directory), "add", "--all", "--force", ".", env=env)
+        return git(root, "write-tree", env=env).stdout.strip()
+
+
+def commit_tree(root: Path, tree: str, parent: str, message: str) -> str:
+    return git(root, "commit-tree", tree, "-p", parent, "-m", message).stdout.strip()
+
+
+def changes(root: Path, old: str, new: str | None) -> dict[str, str]:
+    """Path -> A, M or D from `old` to `new` (a tree or commit; None: the work tree). Renames are D + A."""
+    out = git(root, "diff", "--name-status", "--no-renames", "-z", old, *([new] if new else [])).stdout.split("\0")
+    return {path: kind[0] for kind, path in zip(out[0::2], out[1::2], strict=False) if path}
 
 
 def init_project(root: Path, message: str, user_files: list[str]) -> None:

@@ -1,21 +1,56 @@
-"""`mcpgen check`: is the project's spec valid?"""
+"""`mcpgen check`: does the project match its spec? Made for CI.
+
+Problems, one line each: the spec is invalid (exit 2); the spec changed since the last generate
+(stale); generator-owned files were edited by hand (drift); conflict markers or unmerged files
+are left from a merge. Any of the last three exits 1.
+"""
 
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
 
 import typer
 
+from mcpgen.merge import missing_branch_message
+from mcpgen.ownership import owner
+from mcpgen.render import render
 from mcpgen.specfile import SPEC_FILE, load_spec
+from mcpgen.vcs import PRISTINE_BRANCH, changes, git, merge_base, resolve, tree_of_directory
 
 
-def run(project: Path) -> None:
+def problems(project: Path) -> list[str]:
     spec = load_spec(project / SPEC_FILE)
-    parts = [
-        f"{len(spec.tools)} tools",
-        f"{len(spec.resources) + len(spec.resource_templates)} resources",
-        f"{len(spec.prompts)} prompts",
-    ]
-    typer.echo(
-        f"{project / SPEC_FILE}: valid ({', '.join(parts)}; auth {spec.auth.provider}, storage {spec.storage.backend})."
-    )
+    root = project.resolve()
+    if resolve(root, PRISTINE_BRANCH) is None:
+        return [missing_branch_message()]
+    base = merge_base(root, "HEAD", PRISTINE_BRANCH)
+    if base is None:
+        return [f"the current branch shares no history with {PRISTINE_BRANCH}"]
+    found: list[str] = []
+    if unmerged := sorted(set(git(root, "diff", "--name-only", "--diff-filter=U").stdout.splitlines())):
+        found.append(f"unmerged files from a merge: {', '.join(unmerged)}")
+    markers = git(root, "grep", "-l", "-I", "-E", "^(<<<<<<<|>>>>>>>) ", check=False).stdout.split()
+    if markers := sorted(set(markers) - set(unmerged)):
+        found.append(f"conflict markers left in: {', '.join(markers)}")
+    with tempfile.TemporaryDirectory(prefix="mcpgen-check-") as scratch:
+        out = Path(scratch) / "project"
+        render(spec, out)
+        tree = tree_of_directory(root, out)
+    if stale := sorted(changes(root, base, tree)):
+        found.append(
+            f"stale: {SPEC_FILE} changed since the last generate; `mcpgen generate` updates {', '.join(stale)}"
+        )
+    edited = changes(root, base, None)
+    if drift := sorted(p for p in edited if owner(p) == "generator"):
+        found.append(f"drift: generated files edited by hand (change {SPEC_FILE} instead): {', '.join(drift)}")
+    return found
+
+
+def run(project: Path) -> int:
+    found = problems(project)
+    for problem in found:
+        typer.secho(f"check: {problem}", fg="red", err=True)
+    if not found:
+        typer.echo(f"{project / SPEC_FILE}: valid, and the project matches it.")
+    return 1 if found else 0

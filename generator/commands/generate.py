@@ -1,0 +1,45 @@
+"""`mcpgen generate` (and `mcpgen plan`, its dry run): bring spec changes into the project."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from mcpgen.merge import Summary, regenerate
+from mcpgen.specfile import SPEC_FILE, load_spec
+
+LABELS = {
+    "added": "added",
+    "updated": "updated",
+    "removed": "removed",
+    "merged": "merged with your edits",
+    "kept": "kept: the spec no longer makes it, but you edited it",
+}
+
+
+def run(project: Path, dry_run: bool) -> Summary:
+    path = project / SPEC_FILE
+    spec = load_spec(path)
+    return regenerate(project.resolve(), spec, path.read_text(encoding="utf-8"), dry_run=dry_run)
+
+
+def report(summary: Summary, dry_run: bool) -> None:
+    if not summary.changed:
+        typer.echo("Up to date: the project already matches mcpgen.toml.")
+        return
+    typer.echo("Would change:" if dry_run else "Regenerated from mcpgen.toml:")
+    for field, label in LABELS.items():
+        for path in getattr(summary, field):
+            typer.echo(f"  {label:<10} {path}" if len(label) < 10 else f"  {path} ({label})")
+    if summary.conflicts:
+        typer.secho(
+            "Conflicts (you and mcpgen changed the same lines):" if not dry_run else "Would conflict:", fg="red"
+        )
+        for path in summary.conflicts:
+            typer.secho(f"  {path}", fg="red")
+        if not dry_run:
+            typer.echo(
+                "Resolve them (git status, git diff, git mergetool), `git add` each file and `git commit`;"
+                " or `git merge --abort` to go back to where you were."
+            )

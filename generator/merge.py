@@ -1,0 +1,144 @@
+"""Regenerate: render the spec as a new commit on the pristine branch, then merge it into the user's branch.
+
+The merge is an ordinary `git merge` of `mcpgen/generated`, so its base is the last generated
+commit the user's branch already contains, whatever happened since: an abandoned merge, a
+teammate's regenerate. Conflicts are real git conflicts (markers and unmerged index entries);
+`git merge --abort` goes back. One rule is mcpgen's own: a file the spec no longer produces
+(a removed tool) is removed if the user never edited it, and kept, and reported, if they did.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import tempfile
+from pathlib import Path
+
+from pydantic import BaseModel
+
+from mcpgen import __version__
+from mcpgen.render import render
+from mcpgen.spec import Spec
+from mcpgen.specfile import SPEC_FILE
+from mcpgen.vcs import PRISTINE_BRANCH, changes, commit_tree, git, merge_base, resolve, status, tree_of_directory
+
+
+class RegenerateError(Exception):
+    """Regeneration cannot start; the message says why and what to do."""
+
+
+class Summary(BaseModel):
+    """What a regenerate did (or, dry, would do)."""
+
+    added: list[str] = []
+    updated: list[str] = []
+    removed: list[str] = []
+    merged: list[str] = []  # changed by mcpgen and by the user, merged cleanly
+    kept: list[str] = []  # the spec dropped them, but the user had edited them
+    conflicts: list[str] = []
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.added or self.updated or self.removed or self.kept)
+
+
+def missing_branch_message() -> str:
+    return (
+        f"this project has no {PRISTINE_BRANCH} branch, which holds what mcpgen generated last; "
+        f"fetch it with `git fetch origin {PRISTINE_BRANCH}:{PRISTINE_BRANCH}` (and push it along with main)"
+    )
+
+
+def render_commit(root: Path, spec: Spec, spec_text: str) -> tuple[str, str]:
+    """(new pristine commit, previous pristine tip): the spec rendered on top of the branch.
+
+    The commit is written to the object store but no branch moves; the caller decides.
+    """
+    previous = resolve(root, PRISTINE_BRANCH)
+    if previous is None:
+        raise RegenerateError(missing_branch_message())
+    with tempfile.TemporaryDirectory(prefix="mcpgen-render-") as scratch:
+        out = Path(scratch) / "project"
+        render(spec, out)
+        tree = tree_of_directory(root, out)
+    if tree == git(root, "rev-parse", f"{previous}^{{tree}}").stdout.strip():
+        return previous, previous
+    digest = hashlib.sha256(spec_text.encode()).hexdigest()
+    message = f"mcpgen {__version__}: regenerate\n\nSpec-Sha256: {digest}\n"
+    return commit_tree(root, tree, previous, message), previous
+
+
+def regenerate(root: Path, spec: Spec, spec_text: str, dry_run: bool = False) -> Summary:
+    """Bring `spec` into the user's branch; see the module docstring."""
+    if not dry_run:
+        _commit_spec_change(root)
+    new, previous = render_commit(root, spec, spec_text)
+    base = merge_base(root, "HEAD", new)
+    if base is None:
+        raise RegenerateError(f"the current branch shares no history with {PRISTINE_BRANCH}; merge it once by hand")
+    if base == new:
+        return Summary()
+    generated = changes(root, base, new)
+    mine = changes(root, base, "HEAD")
+    summary = Summary(
+        added=sorted(p for p, kind in generated.items() if kind == "A"),
+        updated=sorted(p for p, kind in generated.items() if kind == "M"),
+        removed=sorted(p for p, kind in generated.items() if kind == "D" and p not in mine),
+        kept=sorted(p for p, kind in generated.items() if kind == "D" and mine.get(p) == "M"),
+    )
+    both = sorted(p for p, kind in generated.items() if kind == "M" and p in mine)
+    if dry_run:
+        summary.conflicts = [p for p in _would_conflict(root, new) if p not in summary.kept]
+    else:
+        if new != previous:
+            git(root, "update-ref", f"refs/heads/{PRISTINE_BRANCH}", new, previous)
+        summary.conflicts = _merge(root, summary.kept)
+    summary.merged = [p for p in both if p not in summary.conflicts]
+    summary.updated = [p for p in summary.updated if p not in both]
+    return summary
+
+
+def _commit_spec_change(root: Path) -> None:
+    """An edited spec is the expected starting point and gets its own commit; any other change stops us."""
+    dirty = status(root)
+    if others := [line for line in dirty if line[3:] != SPEC_FILE]:
+        listing = "\n  ".join(others[:10])
+        raise RegenerateError(f"the work tree has uncommitted changes; commit or stash them first:\n  {listing}")
+    if dirty:
+        git(root, "add", "--", SPEC_FILE)
+        git(root, "commit", "--quiet", "--no-verify", "-m", f"Update {SPEC_FILE}")
+
+
+def _would_conflict(root: Path, new: str) -> list[str]:
+    """The conflicts a merge of `new` would leave, found by merging in a scratch worktree."""
+    with tempfile.TemporaryDirectory(prefix="mcpgen-plan-") as scratch:
+        tree = Path(scratch) / "tree"
+        git(root, "worktree", "add", "--quiet", "--detach", str(tree), "HEAD")
+        try:
+            git(tree, *_MERGE, "--no-commit", new, check=False)
+            return sorted(set(git(tree, "diff", "--name-only", "--diff-filter=U").stdout.splitlines()))
+        finally:
+            git(root, "worktree", "remove", "--force", str(tree))
+
+
+# Generated files are never renamed, only added and removed: rename detection would pair a
+# removed tool with a new one and call the user's edits to the old one a conflict. (The ort
+# strategy of git 2.39 ignores no-renames, so the merge asks for recursive.)
+_MERGE = ("-c", "merge.renames=false", "merge", "--no-ff", "--no-verify", "-s", "recursive", "-X", "no-renames")
+
+
+def _merge(root: Path, keep: list[str]) -> list[str]:
+    """Merge the pristine branch; returns the paths left in conflict (the merge then stays open)."""
+    message = f"Merge {PRISTINE_BRANCH}: regenerate from {SPEC_FILE}"
+    result = git(root, *_MERGE, "--no-edit", "-m", message, PRISTINE_BRANCH, check=False)
+    if result.returncode == 0:
+        return []
+    conflicted = git(root, "diff", "--name-only", "--diff-filter=U").stdout.splitlines()
+    if not conflicted:
+        raise RegenerateError(f"git merge failed:\n{result.stdout}{result.stderr}")
+    for path in keep:  # deleted by the spec, edited by the user: the user's file stays
+        if path in conflicted:
+            git(root, "add", "--", path)
+    remaining = [p for p in conflicted if p not in keep]
+    if not remaining:
+        git(root, "commit", "--no-verify", "--no-edit")
+    return remaining

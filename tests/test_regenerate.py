@@ -1,0 +1,232 @@
+"""`mcpgen generate`, `plan` and `check` on a project the user has edited, in temporary git repos."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from mcpgen.vcs import PRISTINE_BRANCH, git, status
+
+from .conftest import mcpgen, run_project_tests
+
+SPEC = """\
+[server]
+name = "shop"
+description = "A small shop."
+
+[[tools]]
+name = "a"
+description = "Tool a."
+returns = "object"
+
+  [[tools.params]]
+  name = "item"
+  type = "string"
+
+[[tools]]
+name = "b"
+description = "Tool b."
+"""
+USER_BODY = '    return {"user": "body of a", "item": item}\n'
+USER_HELPER = '\n\ndef helper_of_a() -> str:\n    return "mine"\n'
+USER_PARAGRAPH = "Our team runs this in the staging cluster.\n"
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    """A generated project with the user's edits committed: a's body and a helper, a README paragraph."""
+    (tmp_path / "spec.toml").write_text(SPEC)
+    code, output = mcpgen("new", str(tmp_path / "shop"), "--spec", str(tmp_path / "spec.toml"), "--yes")
+    assert code == 0, output
+    root = tmp_path / "shop"
+    module = root / "shop" / "tools" / "a.py"
+    text = module.read_text()
+    body = text[text.index("    # Example body") :]
+    module.write_text(text.replace(body, USER_BODY) + USER_HELPER)
+    readme = root / "README.md"
+    readme.write_text(readme.read_text().replace("## Run it", USER_PARAGRAPH + "\n## Run it"))
+    git(root, "commit", "--quiet", "-am", "Implement a; note the cluster")
+    return root
+
+
+def edit_spec(root: Path, change: Callable[[str], str]) -> None:
+    spec = root / "mcpgen.toml"
+    spec.write_text(change(spec.read_text()))
+
+
+def user_edits_intact(root: Path, tool_a: bool = True) -> None:
+    if tool_a:
+        module = (root / "shop" / "tools" / "a.py").read_text()
+        assert USER_BODY in module and USER_HELPER.strip() in module
+    assert USER_PARAGRAPH in (root / "README.md").read_text()
+
+
+def generate(root: Path) -> str:
+    code, output = mcpgen("generate", str(root))
+    assert code == 0, output
+    assert status(root) == []
+    return output
+
+
+def check_clean(root: Path) -> None:
+    code, output = mcpgen("check", str(root))
+    assert code == 0, output
+
+
+def add_tool_c(text: str) -> str:
+    return text + '\n[[tools]]\nname = "c"\ndescription = "Tool c."\nreturns = "integer"\n'
+
+
+def add_param_to_a(text: str) -> str:
+    return text.replace(
+        '  name = "item"\n  type = "string"\n',
+        '  name = "item"\n  type = "string"\n\n  [[tools.params]]\n  name = "count"\n  type = "integer"\n  default = 1\n',
+    )
+
+
+def test_adding_a_tool(project: Path) -> None:
+    edit_spec(project, add_tool_c)
+    output = generate(project)
+    assert "shop/tools/c.py" in output
+    assert (project / "shop" / "tools" / "c.py").is_file()
+    assert '"c"' in (project / "shop" / "registry.py").read_text()
+    user_edits_intact(project)
+    check_clean(project)
+    result = run_project_tests(project)
+    assert result.returncode == 0, result.stdout[-3000:]
+
+
+def test_changing_a_description(project: Path) -> None:
+    edit_spec(project, lambda t: t.replace('description = "Tool b."', 'description = "Tool b, described better."'))
+    generate(project)
+    assert "Tool b, described better." in (project / "shop" / "registry.py").read_text()
+    user_edits_intact(project)
+    check_clean(project)
+
+
+def test_adding_a_parameter_reaches_the_users_signature(project: Path) -> None:
+    edit_spec(project, add_param_to_a)
+    generate(project)
+    module = (project / "shop" / "tools" / "a.py").read_text()
+    assert re.search(r"count: int,", module)
+    user_edits_intact(project)
+    check_clean(project)
+    result = run_project_tests(project, "-k", "tool_a or tools")
+    assert result.returncode == 0, result.stdout[-3000:]
+
+
+def test_removing_tools_removes_unedited_files_and_keeps_edited_ones(project: Path) -> None:
+    edit_spec(project, lambda t: t[: t.index("[[tools]]")] + '[[tools]]\nname = "c"\ndescription = "Tool c."\n')
+    output = generate(project)
+    assert not (project / "shop" / "tools" / "b.py").exists()
+    assert not (project / "tests" / "test_tool_b.py").exists()
+    assert not (project / "tests" / "test_tool_a.py").exists()
+    assert "shop/tools/a.py (kept: the spec no longer makes it, but you edited it)" in output
+    user_edits_intact(project)  # a.py stays, with the user's code
+    assert '"a"' not in (project / "shop" / "registry.py").read_text()
+    result = run_project_tests(project)
+    assert result.returncode == 0, result.stdout[-3000:]
+
+
+def test_switching_storage(project: Path) -> None:
+    edit_spec(project, lambda t: t + '\n[storage]\nbackend = "memory"\n')
+    generate(project)
+    assert "MemoryStore" in (project / "shop" / "storage.py").read_text()
+    user_edits_intact(project)
+    check_clean(project)
+
+
+def test_switching_auth(project: Path) -> None:
+    edit_spec(project, lambda t: t + '\n[auth]\nprovider = "static"\n')
+    generate(project)
+    assert "StaticKeyVerifier" in (project / "shop" / "auth.py").read_text()
+    user_edits_intact(project)
+    check_clean(project)
+    result = run_project_tests(project, "tests/test_auth.py")
+    assert result.returncode == 0, result.stdout[-3000:]
+
+
+def test_upgrading_mcpgen_brings_template_changes(
+    project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A newer mcpgen whose template changes the generated wiring and adds a file."""
+    import mcpgen.render
+
+    newer = tmp_path / "template-next"
+    shutil.copytree(mcpgen.render.template_dir(), newer)
+    app = newer / "project" / "{{ project.package }}" / "app.py.jinja"
+    app.write_text(
+        app.read_text().replace("NAME = {{ project.name | py }}", "NAME = {{ project.name | py }}\nWIRING_VERSION = 2")
+    )
+    (newer / "project" / "CHANGELOG.md").write_text("# Changes\n")
+    monkeypatch.setattr(mcpgen.render, "template_dir", lambda: newer)
+    output = generate(project)
+    assert "CHANGELOG.md" in output
+    assert "WIRING_VERSION = 2" in (project / "shop" / "app.py").read_text()
+    user_edits_intact(project)
+    check_clean(project)
+
+
+def test_a_true_conflict_is_a_git_conflict(project: Path) -> None:
+    # The user and the spec change the same line: a's signature.
+    module = project / "shop" / "tools" / "a.py"
+    module.write_text(module.read_text().replace("    item: str,\n", "    item: str,  # an item id\n"))
+    git(project, "commit", "--quiet", "-am", "Document item")
+    edit_spec(project, lambda t: t.replace('  name = "item"\n  type = "string"', '  name = "item"\n  type = "integer"'))
+    code, output = mcpgen("plan", str(project))
+    assert code == 0 and "Would conflict:\n  shop/tools/a.py" in output
+    code, output = mcpgen("generate", str(project))
+    assert code == 1
+    assert "shop/tools/a.py" in output and "git merge --abort" in output
+    assert "<<<<<<<" in module.read_text()
+    assert git(project, "ls-files", "-u", "--", "shop/tools/a.py").stdout
+    code, output = mcpgen("check", str(project))
+    assert code == 1 and "unmerged files" in output
+    git(project, "merge", "--abort")
+    assert "<<<<<<<" not in module.read_text()
+    code, output = mcpgen("check", str(project))
+    assert code == 1 and "stale:" in output
+
+
+def test_plan_writes_nothing(project: Path) -> None:
+    edit_spec(project, add_tool_c)
+    before = {ref: git(project, "rev-parse", ref).stdout for ref in ("HEAD", PRISTINE_BRANCH)}
+    code, output = mcpgen("plan", str(project))
+    assert code == 0
+    assert "Would change:" in output and "shop/tools/c.py" in output
+    assert {ref: git(project, "rev-parse", ref).stdout for ref in before} == before
+    assert status(project) == [" M mcpgen.toml"]
+    assert not (project / "shop" / "tools" / "c.py").exists()
+
+
+def test_nothing_to_do(project: Path) -> None:
+    output = generate(project)
+    assert "Up to date" in output
+
+
+def test_a_dirty_tree_is_refused(project: Path) -> None:
+    (project / "shop" / "tools" / "a.py").write_text("# half done\n")
+    code, output = mcpgen("generate", str(project))
+    assert code == 2
+    assert "uncommitted changes" in output and "shop/tools/a.py" in output
+    assert (project / "shop" / "tools" / "a.py").read_text() == "# half done\n"
+
+
+def test_drift_is_reported(project: Path) -> None:
+    registry = project / "shop" / "registry.py"
+    registry.write_text(registry.read_text() + "# hand edit\n")
+    code, output = mcpgen("check", str(project))
+    assert code == 1
+    assert "drift: generated files edited by hand" in output and "shop/registry.py" in output
+
+
+def test_a_clone_without_the_pristine_branch_is_told_how_to_fetch_it(project: Path) -> None:
+    git(project, "branch", "-D", PRISTINE_BRANCH)
+    edit_spec(project, add_tool_c)
+    code, output = mcpgen("generate", str(project))
+    assert code == 2
+    assert f"git fetch origin {PRISTINE_BRANCH}:{PRISTINE_BRANCH}" in output
