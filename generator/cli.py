@@ -145,5 +145,31 @@ def schema() -> None:
     command.run()
 
 
+# Beside its only user so that the rest of the file stays as it was; the module imports nothing heavy.
+from mcpgen.doctor.clients import Client as DoctorClient  # noqa: E402
+
+
+@app.command()
+def doctor(
+    url: Annotated[str, typer.Argument(help="The server's MCP endpoint, e.g. https://tools.example.com/mcp.")],
+    token: Annotated[
+        str | None, typer.Option(help="Bearer token (API key or OAuth access token) sent on every MCP request.")
+    ] = None,
+    client: Annotated[
+        DoctorClient, typer.Option(help="Whose expectations apply: claude-ai, claude-code, inspector or all.")
+    ] = DoctorClient.ALL,
+    json_output: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+    timeout: Annotated[float, typer.Option(help="Seconds allowed for each request.", min=0.5)] = 10.0,
+) -> None:
+    """Probe a live MCP server as Claude would; explain each failure and its fix (exit 1 if any check fails)."""
+    from mcpgen.commands import doctor as command
+
+    if problem := command.url_problem(url):
+        typer.secho(f"error: {problem}", fg="red", err=True)
+        raise typer.Exit(BAD_INPUT)
+    report = command.run(url, token, client, json_output, timeout)
+    raise typer.Exit(report.exit_code)
+
+
 def main() -> None:
     app()

@@ -1,0 +1,159 @@
+"""What one diagnosis knows: the target, the clients whose rules apply, and what earlier stages learned."""
+
+from __future__ import annotations
+
+import ipaddress
+import secrets
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+from urllib.parse import SplitResult, urlsplit
+
+from .clients import Client
+from .probe import Exchange, Probe
+from .report import Status
+
+ACCEPT = "application/json, text/event-stream"
+# What Claude sends today; the 2026-07-28 per-request generation is probed separately.
+HANDSHAKE_VERSION = "2025-06-18"
+CLIENT_NAME = "mcpgen-doctor"
+
+
+class Auth(StrEnum):
+    UNKNOWN = "unknown"
+    NONE = "none"  # initialize is served without credentials
+    REQUIRED = "required"  # 401: a bearer token is needed; discovery decides whether OAuth is offered
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def initialize_request(version: str = HANDSHAKE_VERSION, id: int = 1) -> dict[str, Any]:
+    return {
+        "jsonrpc": "2.0",
+        "id": id,
+        "method": "initialize",
+        "params": {
+            "protocolVersion": version,
+            "capabilities": {},
+            "clientInfo": {"name": CLIENT_NAME, "version": "1"},
+        },
+    }
+
+
+@dataclass
+class Context:
+    url: str
+    probe: Probe
+    clients: frozenset[Client]
+    auth: Auth = Auth.UNKNOWN
+    # The initialize sent without credentials, and the one sent as the doctor's client (with --token).
+    anonymous: Exchange | None = None
+    handshake: Exchange | None = None
+    session_id: str | None = None
+    stateful: bool = False
+    protocol_version: str = HANDSHAKE_VERSION
+    # OAuth discovery: documents found and where; offered=False means a bearer scheme without OAuth.
+    oauth_offered: bool = False
+    prm: dict[str, Any] | None = None
+    as_metadata: dict[str, Any] | None = None
+    as_url: str | None = None
+    client_id: str | None = None
+    registration: dict[str, Any] | None = None
+    redirect_uris: list[str] = field(default_factory=list)
+    token_response: Exchange | None = None
+    notes: list[str] = field(default_factory=list)
+    sessions: list[str] = field(default_factory=list)
+    loopback_port: int = field(default_factory=lambda: 49152 + secrets.randbelow(16000))
+
+    @property
+    def parts(self) -> SplitResult:
+        return urlsplit(self.url)
+
+    @property
+    def origin(self) -> str:
+        return f"{self.parts.scheme}://{self.parts.netloc}"
+
+    @property
+    def https(self) -> bool:
+        return self.parts.scheme == "https"
+
+    @property
+    def loopback(self) -> bool:
+        return is_loopback(self.parts.hostname or "")
+
+    @property
+    def authorized(self) -> bool:
+        """The doctor's own requests are served (no auth, or --token accepted)."""
+        return self.handshake is not None and self.handshake.status == 200 and self.handshake.result() is not None
+
+    def wants(self, *clients: Client) -> bool:
+        return bool(self.clients.intersection(clients))
+
+    def severity(self, *clients: Client) -> Status:
+        """FAIL when a selected client needs this; else only a warning."""
+        return Status.FAIL if self.wants(*clients) else Status.WARN
+
+    def headers(self, session: bool = True, **extra: str) -> dict[str, str]:
+        """The headers of an MCP POST after the handshake (session id and negotiated version)."""
+        headers = {"Accept": ACCEPT, "Content-Type": "application/json"}
+        if session:
+            headers["MCP-Protocol-Version"] = self.protocol_version
+            if self.session_id:
+                headers["Mcp-Session-Id"] = self.session_id
+        return {**headers, **{name.replace("_", "-"): value for name, value in extra.items()}}
+
+    def post(
+        self, body: Any, headers: dict[str, str] | None = None, url: str | None = None, bearer: bool = True
+    ) -> Exchange:
+        """POST to the MCP endpoint (bytes are sent as they are); remembers sessions to end them later."""
+        sent = headers if headers is not None else self.headers()
+        target = url or self.url
+        if isinstance(body, bytes):
+            sent = {"Content-Type": "application/json", **sent}
+            exchange = self.probe.send("POST", target, headers=sent, content=body, bearer=bearer)
+        else:
+            exchange = self.probe.send("POST", target, headers=sent, json_body=body, bearer=bearer)
+        session = exchange.header("mcp-session-id")
+        if session and exchange.status == 200 and session not in self.sessions:
+            self.sessions.append(session)
+        return exchange
+
+    def initialize(
+        self, version: str = HANDSHAKE_VERSION, headers: dict[str, str] | None = None, **options: Any
+    ) -> Exchange:
+        return self.post(initialize_request(version), headers or self.headers(session=False), **options)
+
+    def adopt(self, handshake: Exchange) -> None:
+        """Continue as the client whose initialize this was: its session id and negotiated version."""
+        self.session_id = handshake.header("mcp-session-id") or None
+        self.stateful = self.session_id is not None
+        version = (handshake.result() or {}).get("protocolVersion")
+        self.protocol_version = version if isinstance(version, str) else HANDSHAKE_VERSION
+
+    def open_session(self) -> bool:
+        """A fresh handshake (initialize, then notifications/initialized); False if it failed."""
+        handshake = self.initialize()
+        if handshake.status != 200 or handshake.result() is None:
+            return False
+        self.adopt(handshake)
+        self.post({"jsonrpc": "2.0", "method": "notifications/initialized"})
+        return True
+
+    def end_sessions(self) -> None:
+        """DELETE every session the doctor opened, so it leaves none behind."""
+        for session in self.sessions:
+            self.probe.send("DELETE", self.url, headers={"Mcp-Session-Id": session}, bearer=True)
+        self.sessions.clear()
+
+    def needs_token(self) -> str:
+        return (
+            "the server requires a bearer token: rerun with --token T "
+            "(an API key, or an access token from a client that completed OAuth)"
+        )

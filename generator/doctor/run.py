@@ -1,0 +1,58 @@
+"""Drive the stages in the order a client connects, and leave the server as it was found."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from . import cors, discovery, oauth, protocol, session, transport
+from .clients import Client
+from .context import CLIENT_NAME, Context
+from .probe import Probe
+from .report import Check, Report, Stage, skipped
+
+StageChecks = Callable[[Context], list[Check]]
+STAGES: list[tuple[str, str, StageChecks]] = [
+    ("transport", "transport", transport.checks),
+    ("session", "session", session.checks),
+    ("protocol", "protocol versions", protocol.checks),
+    ("discovery", "discovery", discovery.checks),
+    ("registration", "registration", oauth.registration),
+    ("authorization", "authorization", oauth.authorization),
+    ("token", "token", oauth.token),
+    ("cors", "CORS", cors.checks),
+]
+PROMISE = (
+    f"read-only probes, except at most one OAuth client registration named {CLIENT_NAME!r} (only when the server "
+    "offers dynamic client registration); MCP sessions it opens are ended with DELETE"
+)
+
+
+def clients_of(choice: Client) -> frozenset[Client]:
+    if choice is Client.ALL:
+        return frozenset({Client.CLAUDE_AI, Client.CLAUDE_CODE, Client.INSPECTOR})
+    return frozenset({choice})
+
+
+def diagnose(url: str, *, token: str | None = None, client: Client = Client.ALL, timeout: float = 10.0) -> Report:
+    """Probe the MCP endpoint at `url` as `client` would; never raises for anything the server does."""
+    started = time.monotonic()
+    probe = Probe(timeout, token)
+    ctx = Context(url=url, probe=probe, clients=clients_of(client))
+    report = Report(url=url, client=client.value, notes=[PROMISE])
+    try:
+        for name, title, run in STAGES:
+            if ctx.anonymous is not None and ctx.anonymous.status is None:
+                checks = [skipped(f"{name}.unreachable", title, "the server did not answer")]
+            else:
+                checks = run(ctx)
+            report.stages.append(Stage(name=name, title=title, checks=checks))
+    finally:
+        if note := oauth.cleanup(ctx):
+            report.notes.append(note)
+        ctx.end_sessions()
+        probe.close()
+    report.notes += ctx.notes
+    report.requests = len(probe.exchanges)
+    report.seconds = round(time.monotonic() - started, 2)
+    return report
