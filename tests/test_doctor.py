@@ -1,0 +1,342 @@
+"""`mcpgen doctor` against real servers: generated ones pass, each broken one is told its mistake and fix.
+
+The generated servers are the three examples rendered by `mcpgen new` and started with `serve` on
+free loopback ports; the broken ones come from tests/broken_servers.py (one seed mistake each) and
+run with uvicorn in threads. Every server starts once per module.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from mcpgen.doctor.clients import Client
+from mcpgen.doctor.context import Context
+from mcpgen.doctor.discovery import prm_https, prm_resource, prm_urls, resource_matches, www_authenticate_param
+from mcpgen.doctor.probe import Probe
+from mcpgen.doctor.report import Report, Status
+
+from . import broken_servers
+from .conftest import mcpgen
+
+OK = {Status.PASS, Status.SKIP}
+
+
+@dataclass(frozen=True)
+class Example:
+    spec: str
+    package: str
+    key_var: str | None = None
+
+
+EXAMPLES = [
+    Example("notes", "notes"),
+    Example("public-data", "almanac"),
+    Example("team-tools", "team_tools", "API_KEYS"),
+]
+
+
+@dataclass(frozen=True)
+class Running:
+    url: str
+    key: str | None
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def read_env(path: Path) -> dict[str, str]:
+    pairs = (line.partition("=") for line in path.read_text(encoding="utf-8").splitlines())
+    return {name: value for name, sep, value in pairs if sep and not name.startswith("#")}
+
+
+def wait_healthy(process: subprocess.Popen[bytes], base: str, log: Path) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"server exited with {process.returncode}:\n{log.read_text()}")
+        try:
+            with urllib.request.urlopen(f"{base}/healthz", timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            pass
+        time.sleep(0.1)
+    pytest.fail(f"server not healthy after 60 s:\n{log.read_text()}")
+
+
+@pytest.fixture(scope="module")
+def generated(
+    new_project: Callable[[str], Path], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[dict[str, Running]]:
+    """The three examples, rendered and served at once (their start-ups overlap)."""
+    started: dict[str, tuple[subprocess.Popen[bytes], str, Path, str | None]] = {}
+    try:
+        for example in EXAMPLES:
+            project = new_project(example.spec)
+            workdir = tmp_path_factory.mktemp(f"doctor-{example.spec}")
+            dotenv = read_env(project / ".env")
+            key = dotenv[example.key_var].split(",")[0] if example.key_var else None
+            base = f"http://127.0.0.1:{free_port()}"
+            env = os.environ | {
+                "PUBLIC_URL": base,
+                "STORAGE_KEY": base64.urlsafe_b64encode(os.urandom(32)).decode(),
+                "DATA_DIR": str(workdir / "data"),
+                "PYTHONPATH": str(project),
+                "LOG_LEVEL": "WARNING",
+            }
+            if example.key_var:
+                env[example.key_var] = dotenv[example.key_var]
+            log = workdir / "server.log"
+            port = base.rsplit(":", 1)[1]
+            command = [sys.executable, "-m", example.package, "serve", "--host", "127.0.0.1", "--port", port]
+            with log.open("wb") as out:
+                process = subprocess.Popen(command, cwd=project, env=env, stdout=out, stderr=subprocess.STDOUT)
+            started[example.spec] = (process, base, log, key)
+        for process, base, log, _ in started.values():
+            wait_healthy(process, base, log)
+        yield {spec: Running(f"{base}/mcp", key) for spec, (_, base, _, key) in started.items()}
+    finally:
+        for process, *_ in started.values():
+            process.terminate()
+        for process, *_ in started.values():
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+@pytest.fixture(scope="module")
+def broken() -> Iterator[dict[str | None, str]]:
+    """Every broken server, and the correct reference (key None), each on its own port."""
+    with ExitStack() as stack:
+        yield {flaw: stack.enter_context(broken_servers.serve(flaw)) for flaw in [None, *broken_servers.FLAWS]}
+
+
+def doctor(*args: str) -> tuple[int, str]:
+    return mcpgen("doctor", *args)
+
+
+def doctor_json(*args: str) -> tuple[int, Report]:
+    code, output = mcpgen("doctor", *args, "--json")
+    return code, Report.model_validate_json(output)
+
+
+def not_ok(report: Report) -> dict[str, Status]:
+    return {check.id: check.status for check in report.checks() if check.status not in OK}
+
+
+# Generated servers ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("example", [example.spec for example in EXAMPLES])
+def test_generated_servers_pass(generated: dict[str, Running], example: str) -> None:
+    server = generated[example]
+    args = [server.url, *(["--token", server.key] if server.key else [])]
+    code, output = doctor(*args)
+    assert code == 0, output
+    assert "FAIL" not in output and "no failures" in output
+    code, report = doctor_json(*args)
+    assert code == 0 and report.ok
+    # claude.ai cannot use a static key (OAuth only): a warning under --client all, not a failure.
+    assert not_ok(report) == ({"discovery.oauth": Status.WARN} if server.key else {}), output
+    assert "p95" in report.check("session.tools-list").detail
+    assert "2026-07-28" in report.check("protocol.generations").detail
+    assert "2025-06-18" in report.check("protocol.generations").detail
+    stateless = example == "public-data"
+    assert ("stateless" in report.check("session.id").detail) == stateless
+    if not stateless:
+        assert report.check("session.delete").status is Status.PASS
+    assert report.check("transport.get").status is Status.PASS
+
+
+def test_static_keys_per_client(generated: dict[str, Running]) -> None:
+    server = generated["team-tools"]
+    assert server.key
+    code, report = doctor_json(server.url, "--token", server.key, "--client", "claude-code")
+    assert code == 0 and not not_ok(report)
+    code, report = doctor_json(server.url, "--token", server.key, "--client", "claude-ai")
+    assert code == 1
+    # ... and claude.ai cannot reach a loopback URL at all.
+    assert not_ok(report) == {"discovery.oauth": Status.FAIL, "transport.https": Status.WARN}
+    assert "OAuth only" in (report.check("discovery.oauth").cause or "")
+
+
+def test_without_a_token_the_session_checks_skip(generated: dict[str, Running]) -> None:
+    code, report = doctor_json(generated["team-tools"].url, "--client", "inspector")
+    assert code == 0
+    assert report.check("transport.initialize").detail.startswith("401")
+    skipped = report.check("session.handshake")
+    assert skipped.status is Status.SKIP and "--token" in skipped.detail
+
+
+# Broken servers -------------------------------------------------------------------------------
+
+
+def test_the_reference_server_passes(broken: dict[str | None, str]) -> None:
+    code, output = doctor(broken[None], "--token", broken_servers.TOKEN)
+    assert code == 0, output
+    code, report = doctor_json(broken[None], "--token", broken_servers.TOKEN)
+    assert not not_ok(report), report.model_dump_json(indent=2)
+    # It went through every OAuth step, with one registration it names.
+    for id in ("discovery.as-metadata", "registration.dcr", "authorization.foreign-redirect", "token.error"):
+        assert report.check(id).status is Status.PASS, id
+    assert "mcpgen-doctor" in report.check("registration.dcr").detail
+    assert any("registered one client" in note and "mcpgen-doctor" in note for note in report.notes)
+    assert any("at most one OAuth client registration" in note for note in report.notes)
+
+
+@dataclass(frozen=True)
+class Expected:
+    failing: set[str]
+    check: str  # the failure whose explanation is checked
+    cause: list[str]  # fragments of its cause
+    fix: str  # a fragment of its fix
+    see: str  # a fragment of one reference
+
+
+EXPECTED = {
+    "get-501": Expected({"transport.get"}, "transport.get", ["501", "root cause", "Configure"], "405", "§6"),
+    "get-hangs": Expected({"transport.get"}, "transport.get", ["never sends", "endpoint"], "405", "§6"),
+    "exact-accept": Expected(
+        {"transport.accept-lenient"}, "transport.accept-lenient", ["*/*", "too strictly"], "media ranges", "§10"
+    ),
+    "initialized-200": Expected(
+        {"session.initialized"}, "session.initialized", ["202", "body"], "202 and no body", "§4"
+    ),
+    "no-session-id": Expected({"session.id"}, "session.id", ["never tells the client the id"], "Mcp-Session-Id", "§4"),
+    "no-prm": Expected(
+        {"discovery.prm-path", "discovery.prm-root"},
+        "discovery.prm-path",
+        ["no protected resource metadata", "Configure"],
+        "/.well-known/oauth-protected-resource/mcp",
+        "RFC 9728",
+    ),
+    "expires-in-string": Expected(
+        {"token.error", "token.expires-in"}, "token.expires-in", ["integer", '"3600"'], "exactly as shown", "§8"
+    ),
+    "token-type-lowercase": Expected(
+        {"token.error", "token.token-type"}, "token.token-type", ['"Bearer"', '"bearer"'], "exactly as shown", "§8"
+    ),
+    "no-cors-expose": Expected(
+        {"cors.expose.claude-ai", "cors.expose.inspector"},
+        "cors.expose.claude-ai",
+        ["browser", "session id", "WWW-Authenticate"],
+        "Access-Control-Expose-Headers: Mcp-Session-Id, WWW-Authenticate",
+        "§10",
+    ),
+    "dcr-rejects-none": Expected(
+        {"registration.dcr"}, "registration.dcr", ["public client", "none"], 'token_endpoint_auth_method "none"', "§2"
+    ),
+    "slash-307": Expected(
+        {"transport.trailing-slash"}, "transport.trailing-slash", ["redirect", "307"], "/mcp/", "transports"
+    ),
+}
+
+
+def test_every_flaw_has_an_expectation() -> None:
+    assert set(EXPECTED) == set(broken_servers.FLAWS)
+
+
+@pytest.mark.parametrize("flaw", list(EXPECTED))
+def test_broken_server_is_told_its_mistake(broken: dict[str | None, str], flaw: str) -> None:
+    expected = EXPECTED[flaw]
+    code, report = doctor_json(broken[flaw], "--token", broken_servers.TOKEN)
+    assert code == 1
+    failing = {id for id, status in not_ok(report).items() if status is Status.FAIL}
+    assert failing == expected.failing, report.model_dump_json(indent=2)
+    check = report.check(expected.check)
+    for fragment in expected.cause:
+        assert fragment in (check.cause or ""), (fragment, check.cause)
+    assert expected.fix in (check.fix or ""), check.fix
+    assert any(expected.see in ref for ref in check.see), check.see
+    code, output = doctor(broken[flaw], "--token", broken_servers.TOKEN)
+    assert code == 1
+    assert f"FAIL  {check.title}" in output
+    assert "cause: " in output and "fix: " in output and "failures found" in output
+
+
+def test_a_hanging_stream_costs_seconds_not_the_timeout(broken: dict[str | None, str]) -> None:
+    started = time.monotonic()
+    code, report = doctor_json(broken["get-hangs"], "--token", broken_servers.TOKEN, "--timeout", "30")
+    assert code == 1 and "sent nothing within 2 s" in report.check("transport.get").detail
+    assert time.monotonic() - started < 10
+
+
+# The command itself ---------------------------------------------------------------------------
+
+
+def test_nothing_listening_is_a_failure_not_a_crash() -> None:
+    code, report = doctor_json(f"http://127.0.0.1:{free_port()}/mcp", "--timeout", "2")
+    assert code == 1
+    assert report.check("transport.initialize").status is Status.FAIL
+    assert {stage.checks[0].status for stage in report.stages[1:]} == {Status.SKIP}
+
+
+def test_a_bad_url_is_bad_input() -> None:
+    code, output = doctor("localhost:8000/mcp")
+    assert code == 2 and "not an http(s) URL" in output
+
+
+def test_help_names_the_options_and_stays_light() -> None:
+    code, output = doctor("--help")
+    assert code == 0
+    for option in ("--token", "--client", "--json", "--timeout", "claude-ai", "claude-code", "inspector"):
+        assert option in output
+    probe = "import sys; from mcpgen.cli import app; print(sorted(m for m in sys.modules if m == 'httpx' or m.startswith('mcpgen.doctor.') and m != 'mcpgen.doctor.clients'))"
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "[]"
+
+
+# Rules that need an https deployment, checked on their inputs ----------------------------------
+
+
+def context(url: str, prm: dict[str, object]) -> Context:
+    ctx = Context(url=url, probe=Probe(1.0), clients=frozenset({Client.CLAUDE_AI}))
+    ctx.prm = prm
+    ctx.probe.close()
+    return ctx
+
+
+def test_http_behind_an_https_proxy_is_named() -> None:
+    ctx = context(
+        "https://mcp.example.com/mcp",
+        {"resource": "http://mcp.example.com/mcp", "authorization_servers": ["http://mcp.example.com"]},
+    )
+    check = prm_resource(ctx)
+    assert check.status is Status.FAIL and "proxy" in (check.cause or "") and "PUBLIC_URL" in (check.fix or "")
+    check = prm_https(ctx)
+    assert check.status is Status.FAIL and "http://mcp.example.com" in check.detail
+    internal = context(
+        "https://mcp.example.com/mcp", {"resource": "http://10.0.0.5:8000/mcp", "authorization_servers": ["x"]}
+    )
+    assert "host" in (prm_resource(internal).cause or "")
+
+
+def test_discovery_helpers() -> None:
+    assert resource_matches("https://a.example/mcp", "https://a.example/mcp/")
+    assert resource_matches("https://a.example/mcp", "https://a.example")
+    assert not resource_matches("https://a.example/mcp", "https://a.example/other")
+    assert not resource_matches("https://a.example/mcp", "http://a.example/mcp")
+    assert prm_urls("https://a.example/mcp/") == (
+        "https://a.example/.well-known/oauth-protected-resource/mcp",
+        "https://a.example/.well-known/oauth-protected-resource",
+    )
+    header = 'Bearer error="invalid_token", resource_metadata="https://a.example/.well-known/x"'
+    assert www_authenticate_param(header, "resource_metadata") == "https://a.example/.well-known/x"
+    assert www_authenticate_param("Bearer", "resource_metadata") is None
