@@ -24,6 +24,11 @@ def env_text(spec: Spec) -> str:
         lines.append(f"API_KEYS={secrets.token_urlsafe(32)}")
     if spec.storage.backend == "sqlite":
         lines.append("DATA_DIR=data")
+    if url := spec.storage.default_url:
+        lines.append(f"STORAGE_URL={url}")
+    if spec.storage.backend == "postgres":
+        lines.append("# The database compose.yaml starts.")
+        lines.append(f"POSTGRES_PASSWORD={secrets.token_urlsafe(24)}")
     lines.append("LOG_LEVEL=INFO")
     return "\n".join(lines) + "\n"
 

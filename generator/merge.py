@@ -69,6 +69,8 @@ def render_commit(root: Path, spec: Spec, spec_text: str) -> tuple[str, str]:
 
 def regenerate(root: Path, spec: Spec, spec_text: str, dry_run: bool = False) -> Summary:
     """Bring `spec` into the user's branch; see the module docstring."""
+    if resolve(root, PRISTINE_BRANCH) is None:
+        raise RegenerateError(missing_branch_message())
     if not dry_run:
         _commit_spec_change(root)
     new, previous = render_commit(root, spec, spec_text)

@@ -40,7 +40,7 @@ AuthProvider = Literal[
 StorageBackend = Literal["sqlite", "memory", "redis", "postgres"]
 
 IMPLEMENTED_PROVIDERS: tuple[str, ...] = ("none", "static")
-IMPLEMENTED_BACKENDS: tuple[str, ...] = ("sqlite", "memory")
+IMPLEMENTED_BACKENDS: tuple[str, ...] = ("sqlite", "memory", "redis", "postgres")
 
 # Names the generated wrapper functions use for their own arguments.
 RESERVED_PARAMS = frozenset({"store", "ctx", "context", "self", "cls"})
@@ -79,7 +79,14 @@ class Auth(_Section):
 
 class Storage(_Section):
     backend: StorageBackend = "sqlite"
-    url: str | None = None
+    # Default for the STORAGE_URL setting (redis and postgres).
+    url: Annotated[str, Field(pattern=r"^(redis|rediss|postgresql|postgres)://\S+$")] | None = None
+
+    @property
+    def default_url(self) -> str | None:
+        """STORAGE_URL for a new project: the spec's, or the local server's."""
+        local = {"redis": "redis://127.0.0.1:6379/0", "postgres": "postgresql://postgres@127.0.0.1:5432/postgres"}
+        return self.url or local.get(self.backend)
 
 
 class Deploy(_Section):
@@ -227,6 +234,11 @@ def problems(spec: Spec) -> list[tuple[KeyPath, str]]:
         for j, arg in enumerate(prompt.arguments):
             if keyword.iskeyword(arg.name):
                 found.append((("prompts", i, "arguments", j, "name"), f"{arg.name!r} is a Python keyword"))
+    if spec.storage.url is not None:
+        scheme = spec.storage.url.split("://", 1)[0]
+        wanted = {"redis": ("redis", "rediss"), "postgres": ("postgresql", "postgres")}.get(spec.storage.backend, ())
+        if scheme not in wanted:
+            found.append((("storage", "url"), f"a {scheme}:// URL does not fit backend {spec.storage.backend!r}"))
     if spec.server.transport == "stdio" and spec.auth.provider != "none":
         found.append((("auth", "provider"), 'a stdio-only server has no HTTP to authenticate; use provider = "none"'))
     return found

@@ -212,7 +212,14 @@ def copier_data(spec: Spec) -> dict[str, Any]:
         "stateless": server.stateless,
         "json_response": server.json_response,
         "auth": spec.auth.model_dump(mode="json"),
-        "storage": spec.storage.model_dump(mode="json"),
+        "storage": {
+            **spec.storage.model_dump(mode="json"),
+            "default_url": spec.storage.default_url,
+            # The py-key-value-aio extra the backend needs.
+            "extra": {"sqlite": "disk", "memory": "memory", "redis": "redis", "postgres": "postgresql"}[
+                spec.storage.backend
+            ],
+        },
         "deploy": spec.deploy.model_dump(mode="json"),
         "tools": tools,
         # Fixed resources and URI templates share resources/, one module each.

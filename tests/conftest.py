@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import NoReturn
+from urllib.parse import urlsplit
 
 import pytest
 from typer.testing import CliRunner
@@ -27,6 +29,26 @@ def require_or_skip(reason: str) -> NoReturn:
     pytest.skip(reason)
 
 
+# The services generated projects on redis or postgres use (CI has both on this machine).
+SERVICE_URLS = {
+    "redis": os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"),
+    "postgres": os.environ.get("POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"),
+}
+
+
+def service_env(backend: str) -> dict[str, str]:
+    """STORAGE_URL for a generated project's tests on `backend`, after checking the server answers."""
+    if backend not in SERVICE_URLS:
+        return {}
+    url = SERVICE_URLS[backend]
+    parts = urlsplit(url)
+    try:
+        socket.create_connection((parts.hostname or "127.0.0.1", parts.port or 0), timeout=3).close()
+    except OSError as exc:
+        require_or_skip(f"{backend} is not reachable at {parts.hostname}:{parts.port} ({exc})")
+    return {"STORAGE_URL": url}
+
+
 def mcpgen(*args: str, input: str | None = None, cwd: Path | None = None) -> tuple[int, str]:
     """Run the CLI in-process; returns (exit code, stdout + stderr)."""
     runner = CliRunner()
@@ -40,9 +62,11 @@ def mcpgen(*args: str, input: str | None = None, cwd: Path | None = None) -> tup
     return result.exit_code, result.output
 
 
-def run_project_tests(project: Path, *args: str, timeout: int = 900) -> subprocess.CompletedProcess[str]:
+def run_project_tests(
+    project: Path, *args: str, env: dict[str, str] | None = None, timeout: int = 900
+) -> subprocess.CompletedProcess[str]:
     """The generated project's own pytest, in a subprocess with this interpreter."""
-    env = {**os.environ, "PYTHONPATH": str(project)}
+    env = {**os.environ, "PYTHONPATH": str(project), **(env or {})}
     command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *args]
     return subprocess.run(command, cwd=project, env=env, capture_output=True, text=True, timeout=timeout)
 

@@ -230,3 +230,4 @@ def test_a_clone_without_the_pristine_branch_is_told_how_to_fetch_it(project: Pa
     code, output = mcpgen("generate", str(project))
     assert code == 2
     assert f"git fetch origin {PRISTINE_BRANCH}:{PRISTINE_BRANCH}" in output
+    assert status(project) == [" M mcpgen.toml"]  # nothing was committed either

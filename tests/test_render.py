@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from mcpgen.render import format_python
 from mcpgen.specfile import validate_data
@@ -20,19 +21,22 @@ from mcpgen.template_data import copier_data
 
 from .conftest import EXAMPLES, run_project_tests, run_tool
 
+STORAGES = ["sqlite", "memory", "redis", "postgres"]
 EXAMPLE_DATA = [
     tomllib.loads((EXAMPLES / f"{name}.toml").read_text()) for name in ("notes", "public-data", "team-tools")
 ]
 
 
 def matrix() -> list[tuple[str, str, str, str]]:
+    """Every auth x storage x transport; the mode alternates so each pair of auth and storage sees both."""
     combos = []
-    for auth, storage, transport, mode in itertools.product(
-        ["none", "static"], ["sqlite", "memory"], ["http", "stdio", "both"], ["stateful", "stateless"]
-    ):
-        if transport == "stdio" and (auth != "none" or mode == "stateless"):
-            continue  # stdio has no HTTP auth and no sessions to drop
-        combos.append((auth, storage, transport, mode))
+    for auth, storage, transport in itertools.product(["none", "static"], STORAGES, ["http", "stdio", "both"]):
+        if transport == "stdio":
+            if auth == "none":  # stdio has no HTTP auth and no sessions to drop
+                combos.append((auth, storage, transport, "stateful"))
+            continue
+        stateless = (auth == "static") != (transport == "both")
+        combos.append((auth, storage, transport, "stateless" if stateless else "stateful"))
     return combos
 
 
@@ -44,8 +48,8 @@ def spec_data(auth: str, storage: str, transport: str, mode: str) -> dict[str, A
             "description": "Matrix render.",
             "transport": transport,
             "stateless": mode == "stateless",
-            # SSE answers with sqlite, JSON with memory, so both response modes are covered.
-            "json_response": storage == "memory",
+            # Answers as SSE events on two backends and as JSON on the other two.
+            "json_response": storage in ("memory", "postgres"),
         },
         "auth": {
             "provider": auth,
@@ -94,6 +98,10 @@ def test_render_is_complete_and_lint_clean(
     assert (project / "Dockerfile").exists() == (transport != "stdio")
     assert (project / "tests" / "test_transport.py").exists() == (transport != "stdio")
     assert (project / "tests" / "test_stdio.py").exists() == (transport != "http")
+    if transport != "stdio":
+        compose = yaml.safe_load((project / "compose.yaml").read_text())
+        store = [storage] if storage in ("redis", "postgres") else []
+        assert set(compose["services"]) == {f"m-{auth}-{storage}-{transport}-{mode}", *store}
     for command in (["ruff", "check", "."], ["ruff", "format", "--check", "."]):
         result = run_tool(project, *command)
         assert result.returncode == 0, result.stdout + result.stderr

@@ -159,3 +159,8 @@ def test_resource_template_variables_must_be_identifiers() -> None:
 def test_missing_file(tmp_path: Path) -> None:
     with pytest.raises(SpecError, match="no such file"):
         load_spec(tmp_path / "mcpgen.toml")
+
+
+def test_storage_url_must_fit_the_backend() -> None:
+    (problem,) = errors(BASE + '\n[storage]\nbackend = "redis"\nurl = "postgresql://db/x"\n')
+    assert problem == "mcpgen.toml:19 storage.url: a postgresql:// URL does not fit backend 'redis'"
