@@ -22,6 +22,8 @@ def env_text(spec: Spec) -> str:
     ]
     if spec.auth.provider == "static":
         lines.append(f"API_KEYS={secrets.token_urlsafe(32)}")
+    if spec.auth.provider == "builtin":
+        lines.append(f"JWT_SIGNING_KEY={secrets.token_urlsafe(48)}")
     if spec.storage.backend == "sqlite":
         lines.append("DATA_DIR=data")
     if url := spec.storage.default_url:

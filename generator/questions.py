@@ -77,7 +77,10 @@ def ask_for_spec(data: dict[str, Any]) -> dict[str, Any]:
     auth = data.setdefault("auth", {})
     if "provider" not in auth and server["transport"] != "stdio":
         auth["provider"] = _choice(
-            "Auth provider (none, static bearer keys)", AuthChoice, AuthChoice.none, ["none", "static"]
+            "Auth provider (none, static bearer keys, builtin OAuth server)",
+            AuthChoice,
+            AuthChoice.none,
+            ["none", "static", "builtin"],
         )
     storage = data.setdefault("storage", {})
     if "backend" not in storage:

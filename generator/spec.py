@@ -39,7 +39,7 @@ AuthProvider = Literal[
 ]
 StorageBackend = Literal["sqlite", "memory", "redis", "postgres"]
 
-IMPLEMENTED_PROVIDERS: tuple[str, ...] = ("none", "static")
+IMPLEMENTED_PROVIDERS: tuple[str, ...] = ("none", "static", "builtin")
 IMPLEMENTED_BACKENDS: tuple[str, ...] = ("sqlite", "memory", "redis", "postgres")
 
 # Names the generated wrapper functions use for their own arguments.
@@ -239,6 +239,9 @@ def problems(spec: Spec) -> list[tuple[KeyPath, str]]:
         wanted = {"redis": ("redis", "rediss"), "postgres": ("postgresql", "postgres")}.get(spec.storage.backend, ())
         if scheme not in wanted:
             found.append((("storage", "url"), f"a {scheme}:// URL does not fit backend {spec.storage.backend!r}"))
+    if spec.auth.provider == "builtin" and spec.storage.backend == "memory":
+        message = "the built-in authorization server keeps users and tokens in storage; memory loses them (and `users add` runs in its own process): use sqlite, redis or postgres"
+        found.append((("storage", "backend"), message))
     if spec.server.transport == "stdio" and spec.auth.provider != "none":
         found.append((("auth", "provider"), 'a stdio-only server has no HTTP to authenticate; use provider = "none"'))
     return found

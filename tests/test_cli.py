@@ -118,9 +118,9 @@ def test_a_bad_spec_exits_2_and_writes_nothing(tmp_path: Path) -> None:
 
 
 def test_an_unavailable_provider_flag_exits_2(tmp_path: Path) -> None:
-    code, output = mcpgen("new", str(tmp_path / "x"), "--yes", "--auth", "builtin")
+    code, output = mcpgen("new", str(tmp_path / "x"), "--yes", "--auth", "github")
     assert code == 2
-    assert "auth.provider: provider 'builtin' is not available" in output
+    assert "auth.provider: provider 'github' is not available" in output
     assert not any(tmp_path.iterdir())
 
 

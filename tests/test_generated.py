@@ -14,7 +14,7 @@ import pytest
 from .conftest import run_project_tests, run_tool
 
 
-@pytest.mark.parametrize("example", ["notes", "public-data", "team-tools"])
+@pytest.mark.parametrize("example", ["notes", "public-data", "team-tools", "journal"])
 def test_example_project_passes_its_own_checks(new_project: Callable[[str], Path], example: str) -> None:
     project = new_project(example)
     for command in (["ruff", "check", "."], ["ruff", "format", "--check", "."], ["mypy"]):

@@ -30,12 +30,16 @@ EXAMPLE_DATA = [
 def matrix() -> list[tuple[str, str, str, str]]:
     """Every auth x storage x transport; the mode alternates so each pair of auth and storage sees both."""
     combos = []
-    for auth, storage, transport in itertools.product(["none", "static"], STORAGES, ["http", "stdio", "both"]):
+    for auth, storage, transport in itertools.product(
+        ["none", "static", "builtin"], STORAGES, ["http", "stdio", "both"]
+    ):
         if transport == "stdio":
             if auth == "none":  # stdio has no HTTP auth and no sessions to drop
                 combos.append((auth, storage, transport, "stateful"))
             continue
-        stateless = (auth == "static") != (transport == "both")
+        if auth == "builtin" and storage == "memory":
+            continue  # refused by the spec: users and tokens must outlive the process
+        stateless = (auth != "none") != (transport == "both")
         combos.append((auth, storage, transport, "stateless" if stateless else "stateful"))
     return combos
 

@@ -124,10 +124,8 @@ def test_unknown_provider() -> None:
 
 
 def test_known_but_unavailable_provider_says_so() -> None:
-    (problem,) = errors(BASE + '\n[auth]\nprovider = "builtin"\n')
-    assert problem.startswith(
-        "mcpgen.toml:18 auth.provider: provider 'builtin' is not available in this mcpgen version"
-    )
+    (problem,) = errors(BASE + '\n[auth]\nprovider = "google"\n')
+    assert problem.startswith("mcpgen.toml:18 auth.provider: provider 'google' is not available in this mcpgen version")
 
 
 def test_unknown_key_lists_the_allowed_ones() -> None:
@@ -164,3 +162,8 @@ def test_missing_file(tmp_path: Path) -> None:
 def test_storage_url_must_fit_the_backend() -> None:
     (problem,) = errors(BASE + '\n[storage]\nbackend = "redis"\nurl = "postgresql://db/x"\n')
     assert problem == "mcpgen.toml:19 storage.url: a postgresql:// URL does not fit backend 'redis'"
+
+
+def test_builtin_auth_needs_persistent_storage() -> None:
+    (problem,) = errors(BASE + '\n[auth]\nprovider = "builtin"\n\n[storage]\nbackend = "memory"\n')
+    assert problem.startswith("mcpgen.toml:21 storage.backend: the built-in authorization server keeps users")

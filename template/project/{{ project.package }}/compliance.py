@@ -108,6 +108,11 @@ class McpEndpoint:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
+        length = Headers(scope=scope).get("content-length", "")
+        if length.isdigit() and int(length) > self.max_body_bytes:
+            # Every endpoint, not just /mcp: registration and token requests are small too.
+            message = f"Request body larger than {self.max_body_bytes} bytes"
+            return await jsonrpc_error(413, INVALID_REQUEST, message)(scope, receive, send)
         path = scope["path"]
         if path == PRM_PATH:
             scope = {**scope, "path": PRM_PATH + self.path, "raw_path": (PRM_PATH + self.path).encode()}

@@ -1,0 +1,262 @@
+"""The authorization server behind fastmcp's provider interface, and the endpoints it serves.
+
+Metadata (RFC 8414), registration (RFC 7591), authorize with PKCE S256 (OAuth 2.1), token,
+revocation (RFC 7009), protected resource metadata (RFC 9728), and the login and consent pages.
+Everything it keeps lives in the project's store, so it survives restarts and is shared by
+replicas on Redis or PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+import time
+
+from fastmcp.server.auth import AccessToken, OAuthProvider
+from key_value.aio.protocols import AsyncKeyValue
+from mcp.server.auth.provider import (
+    AuthorizationCode,
+    AuthorizationParams,
+    AuthorizeError,
+    RefreshToken,
+    TokenError,
+    construct_redirect_uri,
+)
+from mcp.server.auth.routes import build_metadata, create_auth_routes, create_protected_resource_routes
+from mcp.server.auth.settings import ClientRegistrationOptions, RevocationOptions
+from mcp.shared.auth import OAuthClientInformationFull, OAuthToken
+from pydantic import AnyHttpUrl, BaseModel
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from ..settings import Settings
+from .clients import Client, check_redirect_uri
+from .pages import Pages
+from .tokens import Grant, Tokens
+from .users import Users
+
+CODE_SECONDS = 300
+AUTHORIZATION_SECONDS = 600
+
+
+class Pending(BaseModel):
+    """An authorization request waiting for the user to sign in and consent."""
+
+    client_id: str
+    client_name: str
+    redirect_uri: str
+    redirect_uri_provided_explicitly: bool
+    code_challenge: str
+    state: str | None
+    scopes: list[str]
+    csrf: str
+    user: str | None = None
+
+
+class Code(AuthorizationCode):
+    family: str
+
+
+class Refresh(RefreshToken):
+    grant: Grant
+
+
+class BuiltinAuthorizationServer(OAuthProvider):
+    def __init__(self, settings: Settings, store: AsyncKeyValue, scopes: list[str]) -> None:
+        super().__init__(
+            base_url=settings.public_url,
+            client_registration_options=ClientRegistrationOptions(enabled=True),
+            revocation_options=RevocationOptions(enabled=True),
+        )
+        self.store = store
+        self.scopes = scopes
+        self.secure_cookies = settings.public_url.startswith("https://")
+        self.tokens = Tokens(
+            store,
+            issuer=self.issuer,
+            signing_key=settings.jwt_signing_key.get_secret_value(),
+            access_ttl=settings.access_token_ttl,
+            refresh_ttl=settings.refresh_token_ttl,
+        )
+        self.users = Users(store)
+        self.pages = Pages(self)
+
+    @property
+    def issuer(self) -> str:
+        return str(self.issuer_url)
+
+    @property
+    def resource(self) -> str:
+        return str(self._resource_url)
+
+    # Registration (RFC 7591)
+
+    async def get_client(self, client_id: str) -> OAuthClientInformationFull | None:
+        found = await self.store.get(client_id, collection="clients")
+        return Client.model_validate(found) if found else None
+
+    async def register_client(self, client_info: OAuthClientInformationFull) -> None:
+        for uri in client_info.redirect_uris or []:
+            check_redirect_uri(str(uri))
+        # What a client may be granted is decided at consent; clients such as claude.ai register
+        # scopes of their own ("claudeai"), which must not make its later requests invalid.
+        asked = (client_info.scope or "").split()
+        client = Client.model_validate({**client_info.model_dump(mode="json"), "scope": " ".join([*self.scopes, *asked])})
+        await self.store.put(client.client_id, client.model_dump(mode="json"), collection="clients")
+
+    # Authorization: the pending request waits in the store while the user logs in and consents.
+
+    async def authorize(self, client: OAuthClientInformationFull, params: AuthorizationParams) -> str:
+        if params.resource and params.resource.rstrip("/") != self.resource.rstrip("/"):
+            raise AuthorizeError("invalid_target", f"tokens here are for {self.resource} only")
+        scopes = [s for s in params.scopes or [] if s in self.scopes] or self.scopes
+        pending = Pending(
+            client_id=client.client_id,
+            client_name=client.client_name or client.client_id,
+            redirect_uri=str(params.redirect_uri),
+            redirect_uri_provided_explicitly=params.redirect_uri_provided_explicitly,
+            code_challenge=params.code_challenge,
+            state=params.state,
+            scopes=scopes,
+            csrf=secrets.token_urlsafe(24),
+        )
+        key = secrets.token_urlsafe(24)
+        await self.store.put(key, pending.model_dump(), collection="authorizations", ttl=AUTHORIZATION_SECONDS)
+        return construct_redirect_uri(f"{self.issuer.rstrip('/')}/oauth/login", txn=key)
+
+    async def pending(self, key: str) -> Pending | None:
+        found = await self.store.get(key, collection="authorizations")
+        return Pending.model_validate(found) if found else None
+
+    async def save(self, key: str, pending: Pending) -> None:
+        await self.store.put(key, pending.model_dump(), collection="authorizations", ttl=AUTHORIZATION_SECONDS)
+
+    async def complete(self, key: str, pending: Pending, user: str) -> str:
+        """The user consented: a single-use code, back to the client (with `iss`, RFC 9207)."""
+        await self.store.delete(key, collection="authorizations")
+        code = Code.model_validate(
+            {
+                **pending.model_dump(include={"client_id", "code_challenge", "redirect_uri", "redirect_uri_provided_explicitly", "scopes"}),
+                "code": secrets.token_urlsafe(32),
+                "expires_at": time.time() + CODE_SECONDS,
+                "resource": self.resource,
+                "subject": user,
+                "family": Tokens.new_family(),
+            }
+        )
+        await self.store.put(code.code, code.model_dump(mode="json"), collection="codes", ttl=CODE_SECONDS)
+        return construct_redirect_uri(pending.redirect_uri, code=code.code, state=pending.state, iss=self.issuer)
+
+    async def deny(self, key: str, pending: Pending) -> str:
+        await self.store.delete(key, collection="authorizations")
+        return construct_redirect_uri(
+            pending.redirect_uri,
+            error="access_denied",
+            error_description="the user declined",
+            state=pending.state,
+            iss=self.issuer,
+        )
+
+    # Token endpoint: codes are single-use; a replayed one revokes what it was exchanged for.
+
+    async def load_authorization_code(self, client: OAuthClientInformationFull, authorization_code: str) -> Code | None:
+        found = await self.store.get(authorization_code, collection="codes")
+        if found is None:
+            used = await self.store.get(authorization_code, collection="used_codes")
+            if used is not None:
+                await self.tokens.revoke_family(str(used["family"]))
+            return None
+        code = Code.model_validate(found)
+        return code if code.client_id == client.client_id else None
+
+    async def exchange_authorization_code(
+        self, client: OAuthClientInformationFull, authorization_code: AuthorizationCode
+    ) -> OAuthToken:
+        code = Code.model_validate(authorization_code.model_dump())  # what load_authorization_code returned
+        if not await self.store.delete(code.code, collection="codes"):
+            raise TokenError("invalid_grant", "authorization code already used")
+        await self.store.put(code.code, {"family": code.family}, collection="used_codes", ttl=CODE_SECONDS)
+        grant = Grant(
+            client_id=client.client_id,
+            scopes=code.scopes,
+            subject=code.subject or "",
+            resource=code.resource or self.resource,
+            family=code.family,
+        )
+        return await self.tokens.issue(grant)
+
+    async def load_refresh_token(self, client: OAuthClientInformationFull, refresh_token: str) -> Refresh | None:
+        grant = await self.tokens.grant_of_refresh(refresh_token)
+        if grant is None or grant.client_id != client.client_id:
+            return None
+        return Refresh(token=refresh_token, client_id=grant.client_id, scopes=grant.scopes, subject=grant.subject, grant=grant)
+
+    async def exchange_refresh_token(
+        self, client: OAuthClientInformationFull, refresh_token: RefreshToken, scopes: list[str]
+    ) -> OAuthToken:
+        grant = Refresh.model_validate(refresh_token.model_dump()).grant  # what load_refresh_token returned
+        if not await self.tokens.use_refresh(refresh_token.token, grant):
+            raise TokenError("invalid_grant", "refresh token already used; sign in again")
+        narrowed = [s for s in scopes if s in grant.scopes] or grant.scopes
+        return await self.tokens.issue(grant.model_copy(update={"scopes": narrowed}))
+
+    async def load_access_token(self, token: str) -> AccessToken | None:
+        return await self.tokens.verify(token, self.resource)
+
+    async def revoke_token(self, token: AccessToken | RefreshToken) -> None:
+        await self.tokens.revoke(token.token)
+
+    # Endpoints
+
+    def get_routes(self, mcp_path: str | None = None) -> list[Route]:
+        self.set_mcp_path(mcp_path)
+        routes = [
+            route
+            for route in create_auth_routes(
+                provider=self,
+                issuer_url=AnyHttpUrl(self.issuer),
+                client_registration_options=self.client_registration_options,
+            )
+            if isinstance(route, Route) and route.path != "/.well-known/oauth-authorization-server"
+        ]
+        routes.append(Route("/.well-known/oauth-authorization-server", self._metadata, methods=["GET"]))
+        routes.append(Route("/revoke", self._revoke, methods=["POST"]))
+        routes.extend(
+            create_protected_resource_routes(
+                resource_url=AnyHttpUrl(self.resource),
+                authorization_servers=[AnyHttpUrl(self.issuer)],
+                scopes_supported=self.scopes,
+            )
+        )
+        routes.extend(self.pages.routes())
+        return routes
+
+    async def _metadata(self, request: Request) -> Response:
+        """RFC 8414, listing what the SDK's default leaves out: public clients (`none`) and `iss` (RFC 9207)."""
+        metadata = build_metadata(
+            AnyHttpUrl(self.issuer), None, ClientRegistrationOptions(enabled=True), RevocationOptions(enabled=True)
+        ).model_dump(mode="json", exclude_none=True)
+        metadata["issuer"] = self.issuer
+        metadata["scopes_supported"] = self.scopes
+        metadata["token_endpoint_auth_methods_supported"] = ["none", "client_secret_post", "client_secret_basic"]
+        metadata["revocation_endpoint_auth_methods_supported"] = ["none", "client_secret_post"]
+        metadata["authorization_response_iss_parameter_supported"] = True
+        return JSONResponse(metadata, headers={"Cache-Control": "public, max-age=3600"})
+
+    async def _revoke(self, request: Request) -> Response:
+        """RFC 7009, public clients included (the SDK's handler demands a client_secret from everyone)."""
+        form = await request.form()
+        token, client_id = form.get("token"), form.get("client_id")
+        if not isinstance(token, str) or not isinstance(client_id, str):
+            return JSONResponse({"error": "invalid_request", "error_description": "token and client_id are required"}, 400)
+        client = await self.get_client(client_id)
+        secret = form.get("client_secret")
+        known = client is not None and (
+            client.client_secret is None
+            or (isinstance(secret, str) and hmac.compare_digest(secret, client.client_secret))
+        )
+        if not known:
+            return JSONResponse({"error": "invalid_client"}, 401)
+        await self.tokens.revoke(token)
+        return Response(status_code=200)

@@ -1,0 +1,151 @@
+"""Access tokens (RFC 9068 JWT profile) and refresh tokens that rotate on every use.
+
+A grant (one user's consent to one client) starts a token family. Every refresh replaces the
+refresh token; presenting a replaced one again means it leaked, so the whole family is revoked
+(RFC 9700 §4.14.2), and so are its access tokens, which carry the family id.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import time
+import uuid
+
+import jwt
+from fastmcp.server.auth import AccessToken
+from key_value.aio.protocols import AsyncKeyValue
+from mcp.shared.auth import OAuthToken
+from pydantic import BaseModel
+
+# How long a family's revoked-or-not answer is trusted before asking the store again.
+REVOCATION_CACHE_SECONDS = 5.0
+
+
+class Grant(BaseModel):
+    """What a token family is allowed: issued by consent, carried by every token of the family."""
+
+    client_id: str
+    scopes: list[str]
+    subject: str
+    resource: str
+    family: str
+
+
+def digest(token: str) -> str:
+    """Tokens are stored by hash: a leaked store does not leak usable tokens."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class Tokens:
+    def __init__(
+        self, store: AsyncKeyValue, *, issuer: str, signing_key: str, access_ttl: int, refresh_ttl: int
+    ) -> None:
+        self.store = store
+        self.issuer = issuer
+        self.signing_key = signing_key
+        self.access_ttl = access_ttl
+        self.refresh_ttl = refresh_ttl
+        self._revoked: dict[str, tuple[bool, float]] = {}
+
+    @staticmethod
+    def new_family() -> str:
+        return uuid.uuid4().hex
+
+    async def issue(self, grant: Grant) -> OAuthToken:
+        now = int(time.time())
+        claims = {
+            "iss": self.issuer,
+            "aud": grant.resource,
+            "sub": grant.subject,
+            "client_id": grant.client_id,
+            "scope": " ".join(grant.scopes),
+            "iat": now,
+            "exp": now + self.access_ttl,
+            "jti": uuid.uuid4().hex,
+            "fam": grant.family,
+        }
+        access = jwt.encode(claims, self.signing_key, algorithm="HS256", headers={"typ": "at+jwt"})
+        refresh = secrets.token_urlsafe(48)
+        await self.store.put(digest(refresh), grant.model_dump(), collection="refresh_tokens", ttl=self.refresh_ttl)
+        return OAuthToken(
+            access_token=access,
+            token_type="Bearer",
+            expires_in=self.access_ttl,
+            refresh_token=refresh,
+            scope=" ".join(grant.scopes),
+        )
+
+    async def verify(self, token: str, resource: str) -> AccessToken | None:
+        """The token's grant if its signature, issuer, audience and expiry hold and its family stands."""
+        try:
+            claims = jwt.decode(
+                token,
+                self.signing_key,
+                algorithms=["HS256"],
+                audience=resource,
+                issuer=self.issuer,
+                options={"require": ["exp", "iss", "aud", "sub", "fam"]},
+            )
+        except jwt.PyJWTError:
+            return None
+        if await self.is_revoked(claims["fam"]):
+            return None
+        return AccessToken(
+            token=token,
+            client_id=claims["client_id"],
+            scopes=claims["scope"].split(),
+            expires_at=claims["exp"],
+            resource=claims["aud"],
+            subject=claims["sub"],
+            claims={"iss": claims["iss"], "fam": claims["fam"]},
+        )
+
+    async def grant_of_refresh(self, refresh: str) -> Grant | None:
+        """The grant behind a live refresh token; a replaced one revokes its family."""
+        found = await self.store.get(digest(refresh), collection="refresh_tokens")
+        if found is not None:
+            grant = Grant.model_validate(found)
+            # Asked of the store itself: another replica may have revoked the family a moment ago.
+            revoked = await self.store.get(grant.family, collection="revoked_families") is not None
+            return None if revoked else grant
+        used = await self.store.get(digest(refresh), collection="used_refresh_tokens")
+        if used is not None:
+            await self.revoke_family(str(used["family"]))
+        return None
+
+    async def use_refresh(self, refresh: str, grant: Grant) -> bool:
+        """Spend a refresh token once; False if it was already spent (then its family is revoked)."""
+        if not await self.store.delete(digest(refresh), collection="refresh_tokens"):
+            await self.revoke_family(grant.family)
+            return False
+        marker = {"family": grant.family}
+        await self.store.put(digest(refresh), marker, collection="used_refresh_tokens", ttl=self.refresh_ttl)
+        return True
+
+    async def revoke_family(self, family: str) -> None:
+        await self.store.put(family, {"revoked": True}, collection="revoked_families", ttl=self.refresh_ttl)
+        self._revoked[family] = (True, time.monotonic() + REVOCATION_CACHE_SECONDS)
+
+    async def revoke(self, token: str) -> None:
+        """RFC 7009: revoking either token of a family ends the family."""
+        try:
+            claims = jwt.decode(token, self.signing_key, algorithms=["HS256"], options={"verify_aud": False})
+            await self.revoke_family(str(claims["fam"]))
+            return
+        except (jwt.PyJWTError, KeyError):
+            pass
+        if (grant := await self.grant_of_refresh(token)) is not None:
+            await self.store.delete(digest(token), collection="refresh_tokens")
+            await self.revoke_family(grant.family)
+
+    async def is_revoked(self, family: str) -> bool:
+        cached = self._revoked.get(family)
+        if cached is not None and cached[1] > time.monotonic():
+            return cached[0]
+        revoked = await self.store.get(family, collection="revoked_families") is not None
+        now = time.monotonic()
+        if len(self._revoked) > 10_000:  # a cache, not a record: forget what has expired
+            self._revoked = {k: v for k, v in self._revoked.items() if v[1] > now}
+        self._revoked[family] = (revoked, now + REVOCATION_CACHE_SECONDS)
+        return revoked
