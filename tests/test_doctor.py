@@ -7,13 +7,9 @@ run with uvicorn in threads. Every server starts once per module.
 
 from __future__ import annotations
 
-import base64
-import os
-import socket
 import subprocess
 import sys
 import time
-import urllib.request
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass
@@ -27,7 +23,7 @@ from mcpgen.doctor.discovery import prm_https, prm_resource, prm_urls, resource_
 from mcpgen.doctor.probe import Probe
 from mcpgen.doctor.report import Report, Status
 
-from . import broken_servers
+from . import broken_servers, serving
 from .conftest import mcpgen
 
 OK = {Status.PASS, Status.SKIP}
@@ -53,72 +49,24 @@ class Running:
     key: str | None
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def read_env(path: Path) -> dict[str, str]:
-    pairs = (line.partition("=") for line in path.read_text(encoding="utf-8").splitlines())
-    return {name: value for name, sep, value in pairs if sep and not name.startswith("#")}
-
-
-def wait_healthy(process: subprocess.Popen[bytes], base: str, log: Path) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"server exited with {process.returncode}:\n{log.read_text()}")
-        try:
-            with urllib.request.urlopen(f"{base}/healthz", timeout=2) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            pass
-        time.sleep(0.1)
-    pytest.fail(f"server not healthy after 60 s:\n{log.read_text()}")
-
-
 @pytest.fixture(scope="module")
 def generated(
     new_project: Callable[[str], Path], tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[dict[str, Running]]:
-    """The three examples, rendered and served at once (their start-ups overlap)."""
-    started: dict[str, tuple[subprocess.Popen[bytes], str, Path, str | None]] = {}
+    """The examples, rendered and served at once (their start-ups overlap)."""
+    started: dict[str, tuple[serving.Served, str | None]] = {}
     try:
         for example in EXAMPLES:
             project = new_project(example.spec)
-            workdir = tmp_path_factory.mktemp(f"doctor-{example.spec}")
-            dotenv = read_env(project / ".env")
-            key = dotenv[example.key_var].split(",")[0] if example.key_var else None
-            base = f"http://127.0.0.1:{free_port()}"
-            env = os.environ | {
-                "PUBLIC_URL": base,
-                "STORAGE_KEY": base64.urlsafe_b64encode(os.urandom(32)).decode(),
-                "DATA_DIR": str(workdir / "data"),
-                "PYTHONPATH": str(project),
-                "LOG_LEVEL": "WARNING",
-            }
-            if example.key_var:
-                env[example.key_var] = dotenv[example.key_var]
-            log = workdir / "server.log"
-            port = base.rsplit(":", 1)[1]
-            command = [sys.executable, "-m", example.package, "serve", "--host", "127.0.0.1", "--port", port]
-            with log.open("wb") as out:
-                process = subprocess.Popen(command, cwd=project, env=env, stdout=out, stderr=subprocess.STDOUT)
-            started[example.spec] = (process, base, log, key)
-        for process, base, log, _ in started.values():
-            wait_healthy(process, base, log)
-        yield {spec: Running(f"{base}/mcp", key) for spec, (_, base, _, key) in started.items()}
+            served = serving.start(project, example.package, tmp_path_factory.mktemp(f"doctor-{example.spec}"))
+            key = served.dotenv[example.key_var].split(",")[0] if example.key_var else None
+            started[example.spec] = (served, key)
+        for served, _ in started.values():
+            serving.wait_healthy(served)
+        yield {spec: Running(f"{served.url}/mcp", key) for spec, (served, key) in started.items()}
     finally:
-        for process, *_ in started.values():
-            process.terminate()
-        for process, *_ in started.values():
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+        for served, _ in started.values():
+            serving.stop(served)
 
 
 @pytest.fixture(scope="module")
@@ -282,7 +230,7 @@ def test_a_hanging_stream_costs_seconds_not_the_timeout(broken: dict[str | None,
 
 
 def test_nothing_listening_is_a_failure_not_a_crash() -> None:
-    code, report = doctor_json(f"http://127.0.0.1:{free_port()}/mcp", "--timeout", "2")
+    code, report = doctor_json(f"http://127.0.0.1:{serving.free_port()}/mcp", "--timeout", "2")
     assert code == 1
     assert report.check("transport.initialize").status is Status.FAIL
     assert {stage.checks[0].status for stage in report.stages[1:]} == {Status.SKIP}

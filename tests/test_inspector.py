@@ -6,15 +6,10 @@ tests skip, unless MCPGEN_REQUIRE_SERVICES=1 makes a missing service a failure.
 
 from __future__ import annotations
 
-import base64
 import json
-import os
 import shutil
-import socket
 import subprocess
 import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,6 +17,7 @@ from typing import Any
 
 import pytest
 
+from . import serving
 from .conftest import require_or_skip
 
 REPO = Path(__file__).resolve().parent.parent
@@ -88,32 +84,6 @@ class Server:
     log: Path = field(repr=False)
 
 
-def read_env(path: Path) -> dict[str, str]:
-    pairs = (line.partition("=") for line in path.read_text(encoding="utf-8").splitlines())
-    return {name: value for name, sep, value in pairs if sep and not name.startswith("#")}
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def wait_healthy(proc: subprocess.Popen[bytes], url: str, log: Path) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            pytest.fail(f"server exited with {proc.returncode}:\n{log.read_text()}")
-        try:
-            with urllib.request.urlopen(f"{url}/healthz", timeout=2) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            pass
-        time.sleep(0.2)
-    pytest.fail(f"server not healthy after 30 s:\n{log.read_text()}")
-
-
 @pytest.fixture(scope="module", params=EXAMPLES, ids=lambda e: e.spec)
 def server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """The example rendered by `mcpgen new` and served over streamable HTTP on a free port."""
@@ -125,32 +95,9 @@ def server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
     made = subprocess.run(new, capture_output=True, text=True, timeout=120)
     assert made.returncode == 0, made.stdout + made.stderr
 
-    dotenv = read_env(project / ".env")
-    key = dotenv[example.key_var].split(",")[0] if example.key_var else None
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    env = os.environ | {
-        "PUBLIC_URL": base,
-        "STORAGE_KEY": base64.urlsafe_b64encode(os.urandom(32)).decode(),  # a Fernet key
-        "DATA_DIR": str(tmp / "data"),
-        "PYTHONPATH": str(project),
-    }
-    if example.key_var:
-        env[example.key_var] = dotenv[example.key_var]
-    log = tmp / "server.log"
-    with log.open("wb") as out:
-        cmd = [sys.executable, "-m", example.package, "serve", "--host", "127.0.0.1", "--port", str(port)]
-        proc = subprocess.Popen(cmd, cwd=project, env=env, stdout=out, stderr=subprocess.STDOUT)
-    try:
-        wait_healthy(proc, base, log)
-        yield Server(example, f"{base}/mcp", key, log)
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+    with serving.serve(project, example.package, tmp) as served:
+        key = served.dotenv[example.key_var].split(",")[0] if example.key_var else None
+        yield Server(example, f"{served.url}/mcp", key, served.log)
 
 
 def inspect(build: Path, server: Server, *args: str, key: str | None = None) -> subprocess.CompletedProcess[str]:
