@@ -288,3 +288,27 @@ def test_discovery_helpers() -> None:
     header = 'Bearer error="invalid_token", resource_metadata="https://a.example/.well-known/x"'
     assert www_authenticate_param(header, "resource_metadata") == "https://a.example/.well-known/x"
     assert www_authenticate_param("Bearer", "resource_metadata") is None
+
+
+def test_the_builtin_authorization_server_passes_the_oauth_checks(
+    new_project: Callable[[str], Path], tmp_path: Path
+) -> None:
+    with serving.serve(new_project("journal"), "journal", tmp_path) as served:
+        code, report = doctor_json(f"{served.url}/mcp")
+    assert code == 0, report
+    assert not [c for c in report.checks() if c.status not in OK]
+    ids = {c.id for c in report.checks()}
+    for check in (
+        "discovery.resource-metadata",
+        "discovery.prm-resource",
+        "discovery.as-metadata",
+        "discovery.as-issuer",
+        "discovery.as-none",
+        "discovery.as-registration",
+        "registration.dcr",
+        "registration.public-client",
+        "authorization.foreign-redirect",
+        "authorization.pkce-required",
+        "token.error",
+    ):
+        assert check in ids and report.check(check).status is Status.PASS, (check, sorted(ids))
