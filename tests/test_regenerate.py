@@ -11,7 +11,7 @@ import pytest
 
 from mcpgen.vcs import PRISTINE_BRANCH, git, status
 
-from .conftest import mcpgen, run_project_tests
+from .conftest import mcpgen, run_project_tests, service_env
 
 SPEC = """\
 [server]
@@ -106,6 +106,8 @@ def test_changing_a_description(project: Path) -> None:
     assert "Tool b, described better." in (project / "shop" / "registry.py").read_text()
     user_edits_intact(project)
     check_clean(project)
+    result = run_project_tests(project, "tests/test_tools.py")
+    assert result.returncode == 0, result.stdout[-3000:]
 
 
 def test_adding_a_parameter_reaches_the_users_signature(project: Path) -> None:
@@ -132,21 +134,25 @@ def test_removing_tools_removes_unedited_files_and_keeps_edited_ones(project: Pa
     assert result.returncode == 0, result.stdout[-3000:]
 
 
-def test_switching_storage(project: Path) -> None:
-    edit_spec(project, lambda t: t + '\n[storage]\nbackend = "memory"\n')
+def test_switching_storage_to_postgres(project: Path) -> None:
+    edit_spec(project, lambda t: t + '\n[storage]\nbackend = "postgres"\n')
     generate(project)
-    assert "MemoryStore" in (project / "shop" / "storage.py").read_text()
+    assert "PostgreSQLStore" in (project / "shop" / "storage.py").read_text()
+    assert "compose.yaml" in git(project, "diff", "--name-only", "HEAD~2", "HEAD").stdout
     user_edits_intact(project)
     check_clean(project)
+    result = run_project_tests(project, "tests/test_storage.py", env=service_env("postgres"))
+    assert result.returncode == 0, result.stdout[-3000:]
 
 
-def test_switching_auth(project: Path) -> None:
-    edit_spec(project, lambda t: t + '\n[auth]\nprovider = "static"\n')
+def test_switching_auth_to_the_builtin_authorization_server(project: Path) -> None:
+    edit_spec(project, lambda t: t + '\n[auth]\nprovider = "builtin"\n')
     generate(project)
-    assert "StaticKeyVerifier" in (project / "shop" / "auth.py").read_text()
+    assert "BuiltinAuthorizationServer" in (project / "shop" / "auth.py").read_text()
+    assert (project / "shop" / "oauth" / "provider.py").is_file()
     user_edits_intact(project)
     check_clean(project)
-    result = run_project_tests(project, "tests/test_auth.py")
+    result = run_project_tests(project)
     assert result.returncode == 0, result.stdout[-3000:]
 
 
@@ -169,6 +175,8 @@ def test_upgrading_mcpgen_brings_template_changes(
     assert "WIRING_VERSION = 2" in (project / "shop" / "app.py").read_text()
     user_edits_intact(project)
     check_clean(project)
+    result = run_project_tests(project, "tests/test_tools.py")
+    assert result.returncode == 0, result.stdout[-3000:]
 
 
 def test_a_true_conflict_is_a_git_conflict(project: Path) -> None:
