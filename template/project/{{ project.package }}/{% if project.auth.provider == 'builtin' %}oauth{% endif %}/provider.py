@@ -36,7 +36,6 @@ from .pages import Pages
 from .tokens import Grant, Tokens
 from .users import Users
 
-CODE_SECONDS = 300
 AUTHORIZATION_SECONDS = 600
 
 
@@ -72,6 +71,7 @@ class BuiltinAuthorizationServer(OAuthProvider):
         self.store = store
         self.scopes = scopes
         self.secure_cookies = settings.public_url.startswith("https://")
+        self.code_ttl = settings.authorization_code_ttl
         self.tokens = Tokens(
             store,
             issuer=self.issuer,
@@ -139,13 +139,13 @@ class BuiltinAuthorizationServer(OAuthProvider):
             {
                 **pending.model_dump(include={"client_id", "code_challenge", "redirect_uri", "redirect_uri_provided_explicitly", "scopes"}),
                 "code": secrets.token_urlsafe(32),
-                "expires_at": time.time() + CODE_SECONDS,
+                "expires_at": time.time() + self.code_ttl,
                 "resource": self.resource,
                 "subject": user,
                 "family": Tokens.new_family(),
             }
         )
-        await self.store.put(code.code, code.model_dump(mode="json"), collection="codes", ttl=CODE_SECONDS)
+        await self.store.put(code.code, code.model_dump(mode="json"), collection="codes", ttl=self.code_ttl)
         return construct_redirect_uri(pending.redirect_uri, code=code.code, state=pending.state, iss=self.issuer)
 
     async def deny(self, key: str, pending: Pending) -> str:
@@ -176,7 +176,7 @@ class BuiltinAuthorizationServer(OAuthProvider):
         code = Code.model_validate(authorization_code.model_dump())  # what load_authorization_code returned
         if not await self.store.delete(code.code, collection="codes"):
             raise TokenError("invalid_grant", "authorization code already used")
-        await self.store.put(code.code, {"family": code.family}, collection="used_codes", ttl=CODE_SECONDS)
+        await self.store.put(code.code, {"family": code.family}, collection="used_codes", ttl=self.code_ttl)
         grant = Grant(
             client_id=client.client_id,
             scopes=code.scopes,
