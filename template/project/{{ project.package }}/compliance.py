@@ -145,7 +145,7 @@ class McpEndpoint:
         if media_type != "application/json":
             message = f"Unsupported Media Type {media_type or '(none)'!r}: send Content-Type: application/json"
             return await jsonrpc_error(415, INVALID_REQUEST, message)(scope, receive, send)
-        body = await self._read_body(receive)
+        body = await read_body(receive, self.max_body_bytes)
         if body is None:
             message = f"Request body larger than {self.max_body_bytes} bytes"
             return await jsonrpc_error(413, INVALID_REQUEST, message)(scope, receive, send)
@@ -165,26 +165,28 @@ class McpEndpoint:
             # Some clients send notifications with "id": null; JSON-RPC says no id at all.
             del message["id"]
             body = json.dumps(message).encode()
-        await self.app(scope, _replay(body, receive), send)
-
-    async def _read_body(self, receive: Receive) -> bytes | None:
-        chunks: list[bytes] = []
-        size = 0
-        while True:
-            message = await receive()
-            if message["type"] != "http.request":
-                break
-            chunk = message.get("body", b"")
-            size += len(chunk)
-            if size > self.max_body_bytes:
-                return None
-            chunks.append(chunk)
-            if not message.get("more_body", False):
-                break
-        return b"".join(chunks)
+        await self.app(scope, replay(body, receive), send)
 
 
-def _replay(body: bytes, receive: Receive) -> Callable[[], Awaitable[Message]]:
+async def read_body(receive: Receive, limit: int) -> bytes | None:
+    """The whole request body, or None once it passes `limit` bytes."""
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            break
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            break
+    return b"".join(chunks)
+
+
+def replay(body: bytes, receive: Receive) -> Callable[[], Awaitable[Message]]:
     """A `receive` that yields the already-read body, then waits on the real connection."""
     sent = False
 

@@ -7,10 +7,13 @@ new authorization (incremental consent, MCP 2025-11-25). It runs after authentic
 from __future__ import annotations
 
 import json
+import sys
 from typing import Any
 
 from starlette.responses import JSONResponse
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from ..compliance import read_body, replay
 
 
 class ToolScopes:
@@ -22,7 +25,9 @@ class ToolScopes:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] != "POST" or not self.tool_scopes:
             return await self.app(scope, receive, send)
-        body, receive = await _read(receive)
+        # The compliance layer has already read (and capped) this body once; it is replayed here.
+        body = await read_body(receive, limit=sys.maxsize) or b""
+        receive = replay(body, receive)
         needed = self._needed(body, scope.get("user"))
         if not needed:
             return await self.app(scope, receive, send)
@@ -56,26 +61,3 @@ def _id(body: bytes) -> Any:
         return json.loads(body).get("id")
     except (ValueError, AttributeError):
         return None
-
-
-async def _read(receive: Receive) -> tuple[bytes, Receive]:
-    """The whole body, and a `receive` that hands it on (the compliance layer has capped its size)."""
-    chunks = []
-    while True:
-        message = await receive()
-        if message["type"] != "http.request":
-            break
-        chunks.append(message.get("body", b""))
-        if not message.get("more_body", False):
-            break
-    body = b"".join(chunks)
-    sent = False
-
-    async def replay() -> Message:
-        nonlocal sent
-        if not sent:
-            sent = True
-            return {"type": "http.request", "body": body, "more_body": False}
-        return await receive()
-
-    return body, replay
