@@ -18,8 +18,10 @@ from key_value.aio.protocols import AsyncKeyValue
 from mcp.shared.auth import OAuthToken
 from pydantic import BaseModel
 
-# How long a family's revoked-or-not answer is trusted before asking the store again.
-REVOCATION_CACHE_SECONDS = 5.0
+# How long a family's revoked-or-not answer, and a verified token, are trusted before checking
+# again: revocation reaches every replica within this time.
+CACHE_SECONDS = 5.0
+CACHE_ENTRIES = 10_000
 
 
 class Grant(BaseModel):
@@ -47,6 +49,8 @@ class Tokens:
         self.access_ttl = access_ttl
         self.refresh_ttl = refresh_ttl
         self._revoked: dict[str, tuple[bool, float]] = {}
+        # Verifying a signature costs more than the rest of a small tool call; clients reuse tokens.
+        self._verified: dict[str, tuple[AccessToken, float]] = {}
 
     @staticmethod
     def new_family() -> str:
@@ -78,6 +82,19 @@ class Tokens:
 
     async def verify(self, token: str, resource: str) -> AccessToken | None:
         """The token's grant if its signature, issuer, audience and expiry hold and its family stands."""
+        now = time.monotonic()
+        cached = self._verified.get(token)
+        if cached is not None and cached[1] > now and (cached[0].expires_at or 0) > time.time():
+            claims_family = (cached[0].claims or {}).get("fam", "")
+            return None if await self.is_revoked(str(claims_family)) else cached[0]
+        access = await self._verify(token, resource)
+        if access is not None:
+            if len(self._verified) > CACHE_ENTRIES:
+                self._verified = {k: v for k, v in self._verified.items() if v[1] > now}
+            self._verified[token] = (access, now + CACHE_SECONDS)
+        return access
+
+    async def _verify(self, token: str, resource: str) -> AccessToken | None:
         try:
             claims = jwt.decode(
                 token,
@@ -125,7 +142,7 @@ class Tokens:
 
     async def revoke_family(self, family: str) -> None:
         await self.store.put(family, {"revoked": True}, collection="revoked_families", ttl=self.refresh_ttl)
-        self._revoked[family] = (True, time.monotonic() + REVOCATION_CACHE_SECONDS)
+        self._revoked[family] = (True, time.monotonic() + CACHE_SECONDS)
 
     async def revoke(self, token: str) -> None:
         """RFC 7009: revoking either token of a family ends the family."""
@@ -145,7 +162,7 @@ class Tokens:
             return cached[0]
         revoked = await self.store.get(family, collection="revoked_families") is not None
         now = time.monotonic()
-        if len(self._revoked) > 10_000:  # a cache, not a record: forget what has expired
+        if len(self._revoked) > CACHE_ENTRIES:  # a cache, not a record: forget what has expired
             self._revoked = {k: v for k, v in self._revoked.items() if v[1] > now}
-        self._revoked[family] = (revoked, now + REVOCATION_CACHE_SECONDS)
+        self._revoked[family] = (revoked, now + CACHE_SECONDS)
         return revoked
