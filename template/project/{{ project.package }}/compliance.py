@@ -165,7 +165,19 @@ class McpEndpoint:
             # Some clients send notifications with "id": null; JSON-RPC says no id at all.
             del message["id"]
             body = json.dumps(message).encode()
-        await self.app(scope, replay(body, receive), send)
+        await self.app(scope, replay(body, receive), _without_failed_sessions(send))
+
+
+def _without_failed_sessions(send: Send) -> Send:
+    """A refused request opened no session: drop the Mcp-Session-Id the transport puts on some 4xx."""
+
+    async def sending(message: Message) -> None:
+        if message["type"] == "http.response.start" and message["status"] >= 400:
+            headers = [(k, v) for k, v in message.get("headers", []) if k.lower() != b"mcp-session-id"]
+            message = {**message, "headers": headers}
+        await send(message)
+
+    return sending
 
 
 async def read_body(receive: Receive, limit: int) -> bytes | None:

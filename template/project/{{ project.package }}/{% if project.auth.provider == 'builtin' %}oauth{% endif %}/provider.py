@@ -9,8 +9,10 @@ replicas on Redis or PostgreSQL.
 from __future__ import annotations
 
 import hmac
+import json
 import secrets
 import time
+from html import escape
 
 from fastmcp.server.auth import AccessToken, OAuthProvider
 from key_value.aio.protocols import AsyncKeyValue
@@ -29,10 +31,11 @@ from pydantic import AnyHttpUrl, BaseModel
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ..settings import Settings
 from .clients import Client, check_redirect_uri
-from .pages import Pages
+from .pages import Pages, page
 from .tokens import Grant, Tokens
 from .users import Users
 
@@ -59,6 +62,30 @@ class Code(AuthorizationCode):
 
 class Refresh(RefreshToken):
     grant: Grant
+
+
+class ErrorPage:
+    """A refused authorization that cannot go back to the client (unknown client, unregistered
+    redirect URI) is shown to the person in the browser as a page, never sent anywhere."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        messages: list[Message] = []
+
+        async def keep(message: Message) -> None:
+            messages.append(message)
+
+        await self.app(scope, receive, keep)
+        start, body = messages[0], b"".join(m.get("body", b"") for m in messages[1:])
+        content_type = dict(start.get("headers", [])).get(b"content-type", b"")
+        if start["status"] == 400 and content_type.startswith(b"application/json"):
+            reason = json.loads(body).get("error_description") or "the request is not valid"
+            refused = page("Sign-in refused", f"<h1>This app cannot sign in here</h1><p>{escape(reason)}</p>", 400)
+            return await refused(scope, receive, send)
+        for message in messages:
+            await send(message)
 
 
 class BuiltinAuthorizationServer(OAuthProvider):
@@ -212,7 +239,7 @@ class BuiltinAuthorizationServer(OAuthProvider):
     def get_routes(self, mcp_path: str | None = None) -> list[Route]:
         self.set_mcp_path(mcp_path)
         routes = [
-            route
+            self._with_error_page(route) if route.path == "/authorize" else route
             for route in create_auth_routes(
                 provider=self,
                 issuer_url=AnyHttpUrl(self.issuer),
@@ -231,6 +258,9 @@ class BuiltinAuthorizationServer(OAuthProvider):
         )
         routes.extend(self.pages.routes())
         return routes
+
+    def _with_error_page(self, route: Route) -> Route:
+        return Route(route.path, ErrorPage(route.app), methods=route.methods)
 
     async def _metadata(self, request: Request) -> Response:
         """RFC 8414, listing what the SDK's default leaves out: public clients (`none`) and `iss` (RFC 9207)."""
