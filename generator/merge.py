@@ -48,32 +48,35 @@ def missing_branch_message() -> str:
     )
 
 
-def render_commit(root: Path, spec: Spec, spec_text: str) -> tuple[str, str]:
-    """(new pristine commit, previous pristine tip): the spec rendered on top of the branch.
-
-    The commit is written to the object store but no branch moves; the caller decides.
-    """
-    previous = resolve(root, PRISTINE_BRANCH)
-    if previous is None:
-        raise RegenerateError(missing_branch_message())
+def render_tree(root: Path, spec: Spec) -> str:
+    """The spec rendered as a tree object in `root`'s repository (nothing in the work tree changes)."""
     with tempfile.TemporaryDirectory(prefix="mcpgen-render-") as scratch:
         out = Path(scratch) / "project"
         render(spec, out)
-        tree = tree_of_directory(root, out)
+        return tree_of_directory(root, out)
+
+
+def render_commit(root: Path, spec: Spec, spec_text: str, previous: str) -> str:
+    """The spec rendered as a commit on top of `previous`, the pristine tip (itself if nothing changed).
+
+    The commit is written to the object store but no branch moves; the caller decides.
+    """
+    tree = render_tree(root, spec)
     if tree == git(root, "rev-parse", f"{previous}^{{tree}}").stdout.strip():
-        return previous, previous
+        return previous
     digest = hashlib.sha256(spec_text.encode()).hexdigest()
     message = f"mcpgen {__version__}: regenerate\n\nSpec-Sha256: {digest}\n"
-    return commit_tree(root, tree, previous, message), previous
+    return commit_tree(root, tree, previous, message)
 
 
 def regenerate(root: Path, spec: Spec, spec_text: str, dry_run: bool = False) -> Summary:
     """Bring `spec` into the user's branch; see the module docstring."""
-    if resolve(root, PRISTINE_BRANCH) is None:
+    previous = resolve(root, PRISTINE_BRANCH)
+    if previous is None:
         raise RegenerateError(missing_branch_message())
     if not dry_run:
         _commit_spec_change(root)
-    new, previous = render_commit(root, spec, spec_text)
+    new = render_commit(root, spec, spec_text, previous)
     base = merge_base(root, "HEAD", new)
     if base is None:
         raise RegenerateError(f"the current branch shares no history with {PRISTINE_BRANCH}; merge it once by hand")

@@ -7,16 +7,14 @@ are left from a merge. Any of the last three exits 1.
 
 from __future__ import annotations
 
-import tempfile
 from pathlib import Path
 
 import typer
 
-from mcpgen.merge import missing_branch_message
+from mcpgen.merge import missing_branch_message, render_tree
 from mcpgen.ownership import owner
-from mcpgen.render import render
 from mcpgen.specfile import SPEC_FILE, load_spec
-from mcpgen.vcs import PRISTINE_BRANCH, changes, git, merge_base, resolve, tree_of_directory
+from mcpgen.vcs import PRISTINE_BRANCH, changes, git, merge_base, resolve
 
 
 def problems(project: Path) -> list[str]:
@@ -33,11 +31,7 @@ def problems(project: Path) -> list[str]:
     markers = git(root, "grep", "-l", "-I", "-E", "^(<<<<<<<|>>>>>>>) ", check=False).stdout.split()
     if markers := sorted(set(markers) - set(unmerged)):
         found.append(f"conflict markers left in: {', '.join(markers)}")
-    with tempfile.TemporaryDirectory(prefix="mcpgen-check-") as scratch:
-        out = Path(scratch) / "project"
-        render(spec, out)
-        tree = tree_of_directory(root, out)
-    if stale := sorted(changes(root, base, tree)):
+    if stale := sorted(changes(root, base, render_tree(root, spec))):
         found.append(
             f"stale: {SPEC_FILE} changed since the last generate; `mcpgen generate` updates {', '.join(stale)}"
         )

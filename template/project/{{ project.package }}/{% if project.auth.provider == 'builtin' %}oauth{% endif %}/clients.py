@@ -2,25 +2,16 @@
 
 from __future__ import annotations
 
-import ipaddress
 from urllib.parse import urlsplit
 
 from mcp.server.auth.provider import RegistrationError
 from mcp.shared.auth import InvalidRedirectUriError, OAuthClientInformationFull
 from pydantic import AnyUrl
 
+from ..settings import is_loopback
+
 # Schemes a browser would run or read locally instead of handing a code to an app.
 DANGEROUS_SCHEMES = frozenset({"javascript", "data", "file", "vbscript", "about", "blob", "ftp", "ws", "wss"})
-LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "[::1]", "::1")
-
-
-def is_loopback(host: str | None) -> bool:
-    if host in LOOPBACK_HOSTS:
-        return True
-    try:
-        return host is not None and ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
 
 
 def check_redirect_uri(uri: str) -> None:
@@ -33,7 +24,7 @@ def check_redirect_uri(uri: str) -> None:
     scheme = parts.scheme.lower()
     if scheme in DANGEROUS_SCHEMES or not scheme or "://" not in uri:
         raise RegistrationError("invalid_redirect_uri", f"{uri!r} is not a redirect URI a client may use")
-    if scheme == "http" and not is_loopback(parts.hostname):
+    if scheme == "http" and not is_loopback(parts.hostname or ""):
         raise RegistrationError("invalid_redirect_uri", f"{uri!r}: plain http is only allowed for loopback hosts")
     if scheme in ("http", "https") and not parts.hostname:
         raise RegistrationError("invalid_redirect_uri", f"{uri!r} has no host")
@@ -45,7 +36,7 @@ class Client(OAuthClientInformationFull):
     """A registered client. Loopback redirects match on any port (RFC 8252 §7.3); all else exactly."""
 
     def validate_redirect_uri(self, redirect_uri: AnyUrl | None) -> AnyUrl:
-        if redirect_uri is not None and redirect_uri.scheme == "http" and is_loopback(redirect_uri.host):
+        if redirect_uri is not None and redirect_uri.scheme == "http" and is_loopback(redirect_uri.host or ""):
             for registered in self.redirect_uris or []:
                 same = (registered.scheme, registered.host, registered.path or "/")
                 if same == ("http", redirect_uri.host, redirect_uri.path or "/"):
