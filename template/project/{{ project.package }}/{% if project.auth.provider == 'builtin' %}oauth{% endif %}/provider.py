@@ -1,6 +1,6 @@
 """The authorization server behind fastmcp's provider interface, and the endpoints it serves.
 
-Metadata (RFC 8414), registration (RFC 7591), authorize with PKCE S256 (OAuth 2.1), token,
+Metadata (RFC 8414), registration (RFC 7591) or a client metadata document, authorize with PKCE S256 (OAuth 2.1), token,
 revocation (RFC 7009), protected resource metadata (RFC 9728), and the login and consent pages.
 Everything it keeps lives in the project's store, so it survives restarts and is shared by
 replicas on Redis or PostgreSQL.
@@ -13,6 +13,7 @@ import json
 import secrets
 import time
 from html import escape
+from urllib.parse import urlsplit
 
 from fastmcp.server.auth import AccessToken, OAuthProvider
 from key_value.aio.protocols import AsyncKeyValue
@@ -33,8 +34,9 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from ..settings import Settings
+from ..settings import Settings, is_loopback
 from .clients import Client, check_redirect_uri
+from .documents import ClientDocuments, names_document
 from .pages import Pages, page
 from .tokens import Grant, Tokens
 from .users import Users
@@ -107,6 +109,11 @@ class BuiltinAuthorizationServer(OAuthProvider):
             refresh_ttl=settings.refresh_token_ttl,
         )
         self.users = Users(store)
+        self.documents = ClientDocuments(
+            scopes,
+            timeout=settings.client_document_timeout,
+            allow_loopback=is_loopback(urlsplit(settings.public_url).hostname or ""),
+        )
         self.pages = Pages(self)
 
     @property
@@ -120,6 +127,8 @@ class BuiltinAuthorizationServer(OAuthProvider):
     # Registration (RFC 7591)
 
     async def get_client(self, client_id: str) -> OAuthClientInformationFull | None:
+        if names_document(client_id):
+            return await self.documents.client(client_id)
         found = await self.store.get(client_id, collection="clients")
         return Client.model_validate(found) if found else None
 
@@ -272,6 +281,7 @@ class BuiltinAuthorizationServer(OAuthProvider):
         metadata["token_endpoint_auth_methods_supported"] = ["none", "client_secret_post", "client_secret_basic"]
         metadata["revocation_endpoint_auth_methods_supported"] = ["none", "client_secret_post"]
         metadata["authorization_response_iss_parameter_supported"] = True
+        metadata["client_id_metadata_document_supported"] = True
         return JSONResponse(metadata, headers={"Cache-Control": "public, max-age=3600"})
 
     async def _revoke(self, request: Request) -> Response:
