@@ -30,6 +30,7 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from . import observe
 from .settings import is_loopback
 
 logger = logging.getLogger(__name__)
@@ -42,7 +43,7 @@ SERVER_ERROR = -32000
 CLAUDE_ORIGINS = ("https://claude.ai", "https://claude.com")
 LOOPBACK_ORIGIN = r"https?://(localhost|127\.0\.0\.1|\[::1\])(:\d+)?"
 PRM_PATH = "/.well-known/oauth-protected-resource"
-MCP_HEADERS = ["Mcp-Session-Id", "WWW-Authenticate", "MCP-Protocol-Version"]
+MCP_HEADERS = ["Mcp-Session-Id", "WWW-Authenticate", "MCP-Protocol-Version", "X-Request-Id"]
 
 
 def jsonrpc_error(status: int, code: int, message: str, id: Any = None, **headers: str) -> JSONResponse:
@@ -161,6 +162,10 @@ class McpEndpoint:
             id = message.get("id") if isinstance(message, dict) else None
             id = id if isinstance(id, str | int) and not isinstance(id, bool) else None
             return await jsonrpc_error(400, INVALID_REQUEST, f"Invalid Request: {problem}", id)(scope, receive, send)
+        if "method" in message:
+            params = message.get("params") or {}
+            tool = params.get("name") if message["method"] == "tools/call" else None
+            observe.note(mcp_method=message["method"], tool=tool if isinstance(tool, str) else None)
         if "method" in message and message.get("id", 0) is None:
             # Some clients send notifications with "id": null; JSON-RPC says no id at all.
             del message["id"]
