@@ -58,7 +58,8 @@ class Server(_Section):
     title: str = ""
     description: str = ""
     version: Annotated[str, Field(pattern=r"^\d+(\.\d+){0,2}([abc]|rc|\.dev|\.post)?\d*$")] = "0.1.0"
-    public_url: Annotated[str, Field(pattern=r"^https?://[^/\s?#]+$")] = "http://127.0.0.1:8000"
+    # Scheme, host and an optional path prefix a proxy serves the server under (never /mcp itself).
+    public_url: Annotated[str, Field(pattern=r"^https?://[^/\s?#]+(/[A-Za-z0-9._~-]+)*$")] = "http://127.0.0.1:8000"
     transport: Transport = "http"
     stateless: bool = False
     json_response: bool = True
@@ -198,6 +199,9 @@ def problems(spec: Spec) -> list[tuple[KeyPath, str]]:
     """Rules that relate several fields, each reported at the key to change."""
     found: list[tuple[KeyPath, str]] = []
     found += _provider_problems(spec)
+    if spec.server.public_url.endswith("/mcp"):
+        message = "public_url is the base URL (the endpoint is public_url + /mcp): drop the trailing /mcp"
+        found.append((("server", "public_url"), message))
     found += _unique(spec.tools, "tools", lambda t: t.name, "tool name")
     distinct = {t.name: t for t in spec.tools}  # exact duplicates are reported once, above
     for i, tool in enumerate(spec.tools):

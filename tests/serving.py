@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -90,3 +91,69 @@ def serve(project: Path, package: str, workdir: Path, **env: str) -> Iterator[Se
         yield served
     finally:
         stop(served)
+
+
+NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
+# Everything nginx writes goes under its own prefix directory; no root, no daemon.
+NGINX_MAIN = """\
+daemon off;
+worker_processes 1;
+pid {dir}/nginx.pid;
+error_log stderr warn;
+events {{ worker_connections 512; }}
+http {{
+    access_log off;
+    client_body_temp_path {dir}/body;
+    proxy_temp_path {dir}/proxy;
+    fastcgi_temp_path {dir}/fastcgi;
+    uwsgi_temp_path {dir}/uwsgi;
+    scgi_temp_path {dir}/scgi;
+    include {site};
+}}
+"""
+
+
+def nginx_available() -> bool:
+    return Path(NGINX).is_file()
+
+
+def nginx_check(site: Path, workdir: Path) -> subprocess.CompletedProcess[str]:
+    """`nginx -t` on a site config (an `http` block's content), as nginx itself reads it."""
+    main = _nginx_main(site, workdir)
+    return subprocess.run(
+        [NGINX, "-t", "-p", str(workdir), "-c", str(main), "-e", "stderr"], capture_output=True, text=True, timeout=30
+    )
+
+
+@contextmanager
+def nginx(site: Path, workdir: Path, port: int) -> Iterator[str]:
+    """A real nginx serving `site` (which listens on `port`) on loopback; yields its URL."""
+    main = _nginx_main(site, workdir)
+    log = workdir / "nginx.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [NGINX, "-p", str(workdir), "-c", str(main), "-e", "stderr"], stdout=out, stderr=subprocess.STDOUT
+        )
+    try:
+        deadline = time.monotonic() + 15
+        while True:
+            if process.poll() is not None:
+                pytest.fail(f"nginx exited with {process.returncode}:\n{log.read_text()}")
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    pytest.fail(f"nginx not listening on {port}:\n{log.read_text()}")
+                time.sleep(0.05)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def _nginx_main(site: Path, workdir: Path) -> Path:
+    workdir.mkdir(parents=True, exist_ok=True)
+    main = workdir / "nginx-main.conf"
+    main.write_text(NGINX_MAIN.format(dir=workdir, site=site.resolve()))
+    return main
