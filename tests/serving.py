@@ -36,8 +36,8 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def start(project: Path, package: str, workdir: Path, **env: str) -> Served:
-    """`<package> serve` on a free port, with the project's .env and its own data dir; not yet waited for."""
+def start(project: Path, package: str, workdir: Path, *args: str, **env: str) -> Served:
+    """`<package> serve [args]` on a free port, with the project's .env and its own data dir; not yet waited for."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     dotenv = read_env(project / ".env")
@@ -53,7 +53,7 @@ def start(project: Path, package: str, workdir: Path, **env: str) -> Served:
         }
     )
     log = workdir / f"server-{port}.log"
-    command = [sys.executable, "-m", package, "serve", "--host", "127.0.0.1", "--port", str(port)]
+    command = [sys.executable, "-m", package, "serve", "--host", "127.0.0.1", "--port", str(port), *args]
     with log.open("wb") as out:
         process = subprocess.Popen(command, cwd=workdir, env=environment, stdout=out, stderr=subprocess.STDOUT)
     return Served(url, dotenv, process, log)
@@ -84,8 +84,8 @@ def stop(served: Served) -> None:
 
 
 @contextmanager
-def serve(project: Path, package: str, workdir: Path, **env: str) -> Iterator[Served]:
-    served = start(project, package, workdir, **env)
+def serve(project: Path, package: str, workdir: Path, *args: str, **env: str) -> Iterator[Served]:
+    served = start(project, package, workdir, *args, **env)
     try:
         wait_healthy(served)
         yield served

@@ -87,6 +87,8 @@ class JsonFormatter(logging.Formatter):
             "time": self.formatTime(record, "%Y-%m-%dT%H:%M:%S"),
             "level": record.levelname,
             "logger": record.name,
+            # Which worker process, when `serve --workers` runs several.
+            "pid": record.process,
             "message": record.getMessage(),
         }
         line.update({name: getattr(record, name) for name in self.FIELDS if hasattr(record, name)})
