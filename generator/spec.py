@@ -38,6 +38,7 @@ AuthProvider = Literal[
     "oidc-proxy",
 ]
 StorageBackend = Literal["sqlite", "memory", "redis", "postgres"]
+DeployTarget = Literal["docker", "compose", "kubernetes", "fly", "render"]
 
 IMPLEMENTED_PROVIDERS: tuple[str, ...] = ("none", "static", "builtin")
 IMPLEMENTED_BACKENDS: tuple[str, ...] = ("sqlite", "memory", "redis", "postgres")
@@ -58,7 +59,8 @@ class Server(_Section):
     title: str = ""
     description: str = ""
     version: Annotated[str, Field(pattern=r"^\d+(\.\d+){0,2}([abc]|rc|\.dev|\.post)?\d*$")] = "0.1.0"
-    public_url: Annotated[str, Field(pattern=r"^https?://[^/\s?#]+$")] = "http://127.0.0.1:8000"
+    # Scheme, host and an optional path prefix a proxy serves the server under (never /mcp itself).
+    public_url: Annotated[str, Field(pattern=r"^https?://[^/\s?#]+(/[A-Za-z0-9._~-]+)*$")] = "http://127.0.0.1:8000"
     transport: Transport = "http"
     stateless: bool = False
     json_response: bool = True
@@ -91,7 +93,14 @@ class Storage(_Section):
 
 class Deploy(_Section):
     port: Annotated[int, Field(ge=1, le=65535)] = 8000
+    # uvicorn worker processes per server (`serve --workers`).
     workers: Annotated[int, Field(ge=1, le=64)] = 1
+    # Which deployment files to render; each builds the image from the Dockerfile.
+    target: list[DeployTarget] = ["docker", "compose"]
+    # Servers behind the proxy (compose) or pods (Kubernetes; the HPA's minimum).
+    replicas: Annotated[int, Field(ge=1, le=64)] = 1
+    # Fly.io's primary region.
+    region: Annotated[str, Field(pattern=r"^[a-z]{3}$")] = "iad"
 
 
 class Annotations(_Section):
@@ -198,6 +207,10 @@ def problems(spec: Spec) -> list[tuple[KeyPath, str]]:
     """Rules that relate several fields, each reported at the key to change."""
     found: list[tuple[KeyPath, str]] = []
     found += _provider_problems(spec)
+    found += _deploy_problems(spec)
+    if spec.server.public_url.endswith("/mcp"):
+        message = "public_url is the base URL (the endpoint is public_url + /mcp): drop the trailing /mcp"
+        found.append((("server", "public_url"), message))
     found += _unique(spec.tools, "tools", lambda t: t.name, "tool name")
     distinct = {t.name: t for t in spec.tools}  # exact duplicates are reported once, above
     for i, tool in enumerate(spec.tools):
@@ -244,6 +257,28 @@ def problems(spec: Spec) -> list[tuple[KeyPath, str]]:
         found.append((("storage", "backend"), message))
     if spec.server.transport == "stdio" and spec.auth.provider != "none":
         found.append((("auth", "provider"), 'a stdio-only server has no HTTP to authenticate; use provider = "none"'))
+    return found
+
+
+def _deploy_problems(spec: Spec) -> list[tuple[KeyPath, str]]:
+    """Scale-out needs every process to see the same state: a shared store and no in-process sessions."""
+    found: list[tuple[KeyPath, str]] = []
+    deploy = spec.deploy
+    for key, count in (("workers", deploy.workers), ("replicas", deploy.replicas)):
+        if count == 1:
+            continue
+        # (A memory store is per process too; fine for read-only servers, so it is allowed.)
+        if not spec.server.stateless:
+            message = f"{key} = {count} needs [server] stateless = true: sessions live in one process"
+            found.append((("deploy", key), message))
+    if deploy.replicas > 1 and spec.storage.backend == "sqlite" and "kubernetes" in deploy.target:
+        message = "replicas > 1 on Kubernetes needs redis or postgres: pods do not share a SQLite volume"
+        found.append((("deploy", "replicas"), message))
+    if spec.server.transport == "stdio" and "target" in deploy.model_fields_set and deploy.target:
+        message = "a stdio server is not deployed as a service: remove target, or use transport http or both"
+        found.append((("deploy", "target"), message))
+    if len(set(deploy.target)) != len(deploy.target):
+        found.append((("deploy", "target"), "each target once"))
     return found
 
 

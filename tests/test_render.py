@@ -105,7 +105,7 @@ def test_render_is_complete_and_lint_clean(
     if transport != "stdio":
         compose = yaml.safe_load((project / "compose.yaml").read_text())
         store = [storage] if storage in ("redis", "postgres") else []
-        assert set(compose["services"]) == {f"m-{auth}-{storage}-{transport}-{mode}", *store}
+        assert set(compose["services"]) == {f"m-{auth}-{storage}-{transport}-{mode}", "proxy", *store}
     for command in (["ruff", "check", "."], ["ruff", "format", "--check", "."]):
         result = run_tool(project, *command)
         assert result.returncode == 0, result.stdout + result.stderr

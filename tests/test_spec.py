@@ -167,3 +167,15 @@ def test_storage_url_must_fit_the_backend() -> None:
 def test_builtin_auth_needs_persistent_storage() -> None:
     (problem,) = errors(BASE + '\n[auth]\nprovider = "builtin"\n\n[storage]\nbackend = "memory"\n')
     assert problem.startswith("mcpgen.toml:21 storage.backend: the built-in authorization server keeps users")
+
+
+def test_public_url_may_carry_a_path_prefix_but_not_the_endpoint() -> None:
+    spec = parse_spec('[server]\nname = "x"\npublic_url = "https://example.com/tools"\n')
+    assert spec.server.public_url == "https://example.com/tools"
+    assert errors('[server]\nname = "x"\npublic_url = "https://example.com/tools/mcp"\n') == [
+        "mcpgen.toml:3 server.public_url: public_url is the base URL (the endpoint is public_url + /mcp): "
+        "drop the trailing /mcp"
+    ]
+    assert errors('[server]\nname = "x"\npublic_url = "https://example.com/tools?x=1"\n')[0].startswith(
+        "mcpgen.toml:3 server.public_url: 'https://example.com/tools?x=1' must match"
+    )

@@ -14,6 +14,8 @@ tests/test_transport.py:
   not JSON-RPC -32600, so the transport only ever sees well-formed messages.
 - `/.well-known/oauth-protected-resource` serves the document of `/mcp` (RFC 9728 §3.1
   puts it at the path-suffixed URL; several clients look only at the root).
+- Under a path prefix (PUBLIC_URL=https://host/tools), requests reach the app with or without
+  the prefix, so the proxy may pass paths through or strip them.
 - No request ever gets a stack trace: an unexpected error is a JSON-RPC -32603.
 """
 
@@ -24,12 +26,14 @@ import logging
 import re
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
+from urllib.parse import urlsplit
 
 from starlette.datastructures import Headers
 from starlette.middleware.cors import CORSMiddleware
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from . import observe
 from .settings import is_loopback
 
 logger = logging.getLogger(__name__)
@@ -42,7 +46,7 @@ SERVER_ERROR = -32000
 CLAUDE_ORIGINS = ("https://claude.ai", "https://claude.com")
 LOOPBACK_ORIGIN = r"https?://(localhost|127\.0\.0\.1|\[::1\])(:\d+)?"
 PRM_PATH = "/.well-known/oauth-protected-resource"
-MCP_HEADERS = ["Mcp-Session-Id", "WWW-Authenticate", "MCP-Protocol-Version"]
+MCP_HEADERS = ["Mcp-Session-Id", "WWW-Authenticate", "MCP-Protocol-Version", "X-Request-Id"]
 
 
 def jsonrpc_error(status: int, code: int, message: str, id: Any = None, **headers: str) -> JSONResponse:
@@ -74,13 +78,14 @@ class OriginPolicy:
     """Which Host headers and browser origins this server answers on /mcp."""
 
     def __init__(self, public_url: str, extra_hosts: Iterable[str] = (), extra_origins: Iterable[str] = ()) -> None:
-        scheme, _, host = public_url.partition("://")
-        default_port = "443" if scheme == "https" else "80"
-        host = host.lower()
+        parts = urlsplit(public_url)
+        default_port = "443" if parts.scheme == "https" else "80"
+        host = parts.netloc.lower()
         self.hosts = {host, *extra_hosts}
         if ":" not in host.rsplit("]", 1)[-1]:
             self.hosts.add(f"{host}:{default_port}")
-        self.origins = [*CLAUDE_ORIGINS, public_url, *extra_origins]
+        # An origin has no path, even when PUBLIC_URL has a prefix.
+        self.origins = [*CLAUDE_ORIGINS, f"{parts.scheme}://{parts.netloc}", *extra_origins]
 
     def host_allowed(self, host: str) -> bool:
         host = host.lower()
@@ -96,11 +101,20 @@ class McpEndpoint:
     """Guards and normalises requests to the MCP endpoint; everything else passes through."""
 
     def __init__(
-        self, app: ASGIApp, *, policy: OriginPolicy, stateless: bool, max_body_bytes: int, path: str = "/mcp"
+        self,
+        app: ASGIApp,
+        *,
+        policy: OriginPolicy,
+        stateless: bool,
+        max_body_bytes: int,
+        path: str = "/mcp",
+        prefix: str = "",
     ) -> None:
         self.app = app
         self.policy = policy
         self.path = path
+        # RFC 9728 §3.1: the metadata of PUBLIC_URL/mcp sits at the well-known name plus that URL's path.
+        self.metadata_path = PRM_PATH + prefix + path
         self.max_body_bytes = max_body_bytes
         # Sessions end with DELETE; stateless servers have none to end.
         self.allow = "POST" if stateless else "POST, DELETE"
@@ -115,7 +129,7 @@ class McpEndpoint:
             return await jsonrpc_error(413, INVALID_REQUEST, message)(scope, receive, send)
         path = scope["path"]
         if path == PRM_PATH:
-            scope = {**scope, "path": PRM_PATH + self.path, "raw_path": (PRM_PATH + self.path).encode()}
+            scope = {**scope, "path": self.metadata_path, "raw_path": self.metadata_path.encode()}
         if path == self.path + "/":
             scope = {**scope, "path": self.path, "raw_path": self.path.encode()}
         if scope["path"] != self.path:
@@ -161,6 +175,10 @@ class McpEndpoint:
             id = message.get("id") if isinstance(message, dict) else None
             id = id if isinstance(id, str | int) and not isinstance(id, bool) else None
             return await jsonrpc_error(400, INVALID_REQUEST, f"Invalid Request: {problem}", id)(scope, receive, send)
+        if "method" in message:
+            params = message.get("params") or {}
+            tool = params.get("name") if message["method"] == "tools/call" else None
+            observe.note(mcp_method=message["method"], tool=tool if isinstance(tool, str) else None)
         if "method" in message and message.get("id", 0) is None:
             # Some clients send notifications with "id": null; JSON-RPC says no id at all.
             del message["id"]
@@ -236,9 +254,27 @@ class ErrorShield:
                 await jsonrpc_error(500, INTERNAL_ERROR, "Internal error")(scope, receive, send)
 
 
-def wrap(app: ASGIApp, *, policy: OriginPolicy, stateless: bool, max_body_bytes: int) -> ASGIApp:
+class StripPrefix:
+    """Serves `/tools/mcp` as `/mcp` when PUBLIC_URL ends in /tools; unprefixed paths pass as they are.
+
+    Well-known URLs stay at the root, where RFC 8414 and RFC 9728 put them.
+    """
+
+    def __init__(self, app: ASGIApp, prefix: str) -> None:
+        self.app = app
+        self.prefix = prefix
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path = scope.get("path", "")
+        if scope["type"] == "http" and self.prefix and (path == self.prefix or path.startswith(self.prefix + "/")):
+            path = path[len(self.prefix) :] or "/"
+            scope = {**scope, "path": path, "raw_path": path.encode()}
+        await self.app(scope, receive, send)
+
+
+def wrap(app: ASGIApp, *, policy: OriginPolicy, stateless: bool, max_body_bytes: int, prefix: str = "") -> ASGIApp:
     """The compliance layers around fastmcp's app, CORS outermost."""
-    guarded = McpEndpoint(app, policy=policy, stateless=stateless, max_body_bytes=max_body_bytes)
+    guarded = McpEndpoint(app, policy=policy, stateless=stateless, max_body_bytes=max_body_bytes, prefix=prefix)
     return CORSMiddleware(
         ErrorShield(guarded),
         allow_origins=policy.origins,

@@ -70,7 +70,7 @@ class Pages:
 
     def _with_cookie(self, response: Response, key: str) -> Response:
         response.set_cookie(
-            COOKIE, key, max_age=600, path="/oauth", httponly=True, samesite="lax", secure=self.server.secure_cookies
+            COOKIE, key, max_age=600, path=f"{self.server.prefix}/oauth", httponly=True, samesite="lax", secure=self.server.secure_cookies
         )
         return response
 
@@ -96,7 +96,7 @@ class Pages:
         consent = await self.store.get(f"{name}:{pending.client_id}", collection="consents")
         if consent is not None and set(pending.scopes) <= set(consent["scopes"]):
             return RedirectResponse(await self.server.complete(key, pending, name), status_code=303)
-        return RedirectResponse(f"/oauth/consent?txn={key}", status_code=303)
+        return RedirectResponse(f"{self.server.prefix}/oauth/consent?txn={key}", status_code=303)
 
     async def consent(self, request: Request) -> Response:
         form = await request.form() if request.method == "POST" else None
@@ -106,7 +106,7 @@ class Pages:
         key, pending = found
         user = pending.user
         if not user:
-            return RedirectResponse(f"/oauth/login?txn={key}", status_code=303)
+            return RedirectResponse(f"{self.server.prefix}/oauth/login?txn={key}", status_code=303)
         if form is None:
             return self._consent_form(key, pending)
         if form.get("decision") != "allow":
@@ -120,7 +120,7 @@ class Pages:
         return page(
             "Sign in",
             f"<h1>Sign in</h1><p><b>{escape(pending.client_name)}</b> wants to use this server.</p>{message}"
-            f"<form method=post action='/oauth/login'>"
+            f"<form method=post action='{self.server.prefix}/oauth/login'>"
             f"<input type=hidden name=txn value='{escape(key)}'><input type=hidden name=csrf value='{escape(pending.csrf)}'>"
             "<label for=username>User name</label><input id=username name=username autocomplete=username required autofocus>"
             "<label for=password>Password</label><input id=password name=password type=password autocomplete=current-password required>"
@@ -136,7 +136,7 @@ class Pages:
             f"<h1>Allow {escape(pending.client_name)}?</h1>"
             f"<p>It will act as <b>{escape(pending.user or '')}</b> with:</p><ul>{scopes}</ul>"
             f"<p>and receive access at <code>{escape(host)}</code>.</p>"
-            f"<form method=post action='/oauth/consent'>"
+            f"<form method=post action='{self.server.prefix}/oauth/consent'>"
             f"<input type=hidden name=txn value='{escape(key)}'><input type=hidden name=csrf value='{escape(pending.csrf)}'>"
             "<button type=submit name=decision value=allow>Allow</button> "
             "<button type=submit name=decision value=deny class=secondary>Deny</button></form>",

@@ -100,6 +100,8 @@ class BuiltinAuthorizationServer(OAuthProvider):
         self.store = store
         self.scopes = scopes
         self.secure_cookies = settings.public_url.startswith("https://")
+        # The path prefix PUBLIC_URL carries, for the links and redirects of the sign-in pages.
+        self.prefix = settings.base_path
         self.code_ttl = settings.authorization_code_ttl
         self.tokens = Tokens(
             store,
@@ -257,6 +259,9 @@ class BuiltinAuthorizationServer(OAuthProvider):
             if isinstance(route, Route) and route.path != "/.well-known/oauth-authorization-server"
         ]
         routes.append(Route("/.well-known/oauth-authorization-server", self._metadata, methods=["GET"]))
+        if self.prefix:
+            # RFC 8414 §3.1: an issuer with a path has its metadata at the well-known name plus that path.
+            routes.append(Route(f"/.well-known/oauth-authorization-server{self.prefix}", self._metadata, methods=["GET"]))
         routes.append(Route("/revoke", self._revoke, methods=["POST"]))
         routes.extend(
             create_protected_resource_routes(

@@ -1,0 +1,370 @@
+"""Deployment files from `[deploy]`: each one parses, holds together, and what it runs works here.
+
+No container engine or cluster runs on this machine, so the compose file is checked by running
+what it runs: its nginx config (unchanged but for the addresses) in front of two replicas on a
+shared Redis; `serve --workers 2` likewise. Kubernetes manifests get a structural check, since
+kubectl cannot validate offline.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import os
+import re
+import secrets
+import subprocess
+import sys
+import tomllib
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import redis
+import tomli_w
+import yaml
+
+from . import serving
+from .conftest import mcpgen, service_env
+
+NAME = "ops-kit"
+PACKAGE = "ops_kit"
+SPEC: dict[str, Any] = {
+    "server": {"name": NAME, "stateless": True, "public_url": "https://ops.example.com"},
+    "auth": {"provider": "builtin", "scopes": ["notes:read"]},
+    "storage": {"backend": "redis"},
+    "deploy": {
+        "port": 8080,
+        "workers": 2,
+        "replicas": 2,
+        "target": ["docker", "compose", "kubernetes", "fly", "render"],
+    },
+    "tools": [{"name": "echo", "description": "Say it back.", "params": [{"name": "text", "type": "string"}]}],
+}
+CALLBACK = "http://127.0.0.1:33418/callback"
+PASSWORD = secrets.token_urlsafe(12)
+ACCEPT = "application/json, text/event-stream"
+API_VERSIONS = {
+    "Deployment": "apps/v1",
+    "Service": "v1",
+    "Ingress": "networking.k8s.io/v1",
+    "HorizontalPodAutoscaler": "autoscaling/v2",
+    "PersistentVolumeClaim": "v1",
+    "Secret": "v1",
+}
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """`mcpgen new` of a stateless builtin-auth server on Redis with every deploy target."""
+    root = tmp_path_factory.mktemp("deploy")
+    spec = root / "mcpgen.toml"
+    spec.write_text(tomli_w.dumps(SPEC))
+    code, output = mcpgen("new", str(root / NAME), "--spec", str(spec), "--yes")
+    assert code == 0, output
+    return root / NAME
+
+
+def test_every_target_is_rendered_and_parses(project: Path) -> None:
+    for name in (
+        "Dockerfile",
+        "compose.yaml",
+        "deploy/nginx.conf",
+        "deploy/kubernetes.yaml",
+        "fly.toml",
+        "render.yaml",
+    ):
+        assert (project / name).is_file(), name
+    assert (project / "deploy/kubernetes-secret.example.yaml").is_file()
+    yaml.safe_load((project / "compose.yaml").read_text())
+    list(yaml.safe_load_all((project / "deploy/kubernetes.yaml").read_text()))
+    tomllib.loads((project / "fly.toml").read_text())
+    yaml.safe_load((project / "render.yaml").read_text())
+
+
+def test_only_the_chosen_targets_are_rendered(tmp_path: Path) -> None:
+    spec = tmp_path / "mcpgen.toml"
+    spec.write_text(tomli_w.dumps({**SPEC, "deploy": {"target": ["kubernetes"]}}))
+    code, output = mcpgen("new", str(tmp_path / "k8s"), "--spec", str(spec), "--yes")
+    assert code == 0, output
+    rendered = {p.relative_to(tmp_path / "k8s").as_posix() for p in (tmp_path / "k8s").rglob("*") if p.is_file()}
+    assert {"Dockerfile", "deploy/kubernetes.yaml"} <= rendered  # the manifests run the image it builds
+    assert not {"compose.yaml", "deploy/nginx.conf", "fly.toml", "render.yaml"} & rendered
+
+
+def test_scale_out_needs_stateless_servers(tmp_path: Path) -> None:
+    spec = tmp_path / "mcpgen.toml"
+    spec.write_text(tomli_w.dumps({**SPEC, "server": {**SPEC["server"], "stateless": False}}))
+    code, output = mcpgen("new", str(tmp_path / "refused"), "--spec", str(spec), "--yes")
+    assert code == 2, output
+    assert "deploy.workers: workers = 2 needs [server] stateless = true" in output
+    assert "deploy.replicas: replicas = 2 needs [server] stateless = true" in output
+
+
+def test_dockerfile_is_multi_stage_non_root_with_a_healthcheck(project: Path) -> None:
+    dockerfile = (project / "Dockerfile").read_text()
+    assert len(re.findall(r"^FROM ", dockerfile, re.M)) == 2
+    assert re.search(r"^USER app$", dockerfile, re.M)
+    assert "HEALTHCHECK" in dockerfile and "/healthz" in dockerfile
+    assert '"--workers", "2"' in dockerfile
+    # PUBLIC_URL is blanked in the image, and a server without one refuses to start, saying why.
+    assert re.search(r"^\s+PUBLIC_URL= \\$", dockerfile, re.M)
+    env = {**serving.read_env(project / ".env"), "PUBLIC_URL": "", "PYTHONPATH": str(project)}
+    result = subprocess.run(
+        [sys.executable, "-m", PACKAGE, "serve"], env=env, cwd=project, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 2
+    assert "PUBLIC_URL must be an http(s) URL" in result.stderr
+
+
+def test_compose_runs_replicas_behind_the_proxy(project: Path) -> None:
+    compose = yaml.safe_load((project / "compose.yaml").read_text())
+    services = compose["services"]
+    assert set(services) == {NAME, "proxy", "redis"}
+    server = services[NAME]
+    assert server["deploy"]["replicas"] == 2
+    assert "ports" not in server  # reached through the proxy only
+    assert server["environment"]["STORAGE_URL"] == "redis://redis:6379/0"
+    assert server["depends_on"]["redis"]["condition"] == "service_healthy"
+    assert "healthcheck" in services["redis"]
+    proxy = services["proxy"]
+    assert proxy["ports"] == ["8080:80"]
+    mount = proxy["volumes"][0].split(":")
+    assert (project / mount[0]).is_file() and mount[1] == "/etc/nginx/conf.d/default.conf"
+    assert set(compose["volumes"]) == {"redis"}
+
+
+def kubernetes_problems(docs: list[dict[str, Any]]) -> list[str]:
+    """What `kubectl apply` or the cluster would refuse, or what would leave the server unreachable."""
+    problems = []
+    by_kind: dict[str, list[dict[str, Any]]] = {}
+    for doc in docs:
+        kind = doc.get("kind", "")
+        if API_VERSIONS.get(kind) != doc.get("apiVersion"):
+            problems.append(f"{kind or '?'}: apiVersion {doc.get('apiVersion')!r}")
+        if not re.fullmatch(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?", doc.get("metadata", {}).get("name", "")):
+            problems.append(f"{kind}: metadata.name {doc.get('metadata', {}).get('name')!r}")
+        by_kind.setdefault(kind, []).append(doc)
+    for deployment in by_kind.get("Deployment", []):
+        spec = deployment["spec"]
+        labels = spec["template"]["metadata"]["labels"]
+        if not spec["selector"]["matchLabels"].items() <= labels.items():
+            problems.append("Deployment: selector does not match the pod labels")
+        for container in spec["template"]["spec"]["containers"]:
+            ports = {p["name"]: p["containerPort"] for p in container.get("ports", [])}
+            for probe, path in (("readinessProbe", "/readyz"), ("livenessProbe", "/healthz")):
+                get = container.get(probe, {}).get("httpGet", {})
+                if get.get("path") != path or get.get("port") not in ports:
+                    problems.append(f"Deployment: {probe} is not GET {path} on a container port")
+            for source in container.get("envFrom", []):
+                secret = source["secretRef"]["name"]
+                if secret not in {s["metadata"]["name"] for s in by_kind.get("Secret", [])}:
+                    problems.append(f"Deployment: envFrom names no Secret {secret!r}")
+        claims = {c["metadata"]["name"] for c in by_kind.get("PersistentVolumeClaim", [])}
+        for volume in spec["template"]["spec"].get("volumes", []):
+            if volume.get("persistentVolumeClaim", {}).get("claimName") not in claims:
+                problems.append(f"Deployment: volume {volume['name']!r} names no claim")
+    pods = [d["spec"]["template"]["metadata"]["labels"] for d in by_kind.get("Deployment", [])]
+    services = {s["metadata"]["name"]: s for s in by_kind.get("Service", [])}
+    for name, service in services.items():
+        if not any(service["spec"]["selector"].items() <= labels.items() for labels in pods):
+            problems.append(f"Service {name}: selector matches no pods")
+    for ingress in by_kind.get("Ingress", []):
+        for rule in ingress["spec"]["rules"]:
+            for path in rule["http"]["paths"]:
+                backend = path["backend"]["service"]
+                ports = [p["name"] for p in services.get(backend["name"], {}).get("spec", {}).get("ports", [])]
+                if backend["port"].get("name") not in ports:
+                    problems.append(f"Ingress: backend {backend} is no Service port")
+    deployments = {d["metadata"]["name"] for d in by_kind.get("Deployment", [])}
+    for hpa in by_kind.get("HorizontalPodAutoscaler", []):
+        target = hpa["spec"]["scaleTargetRef"]
+        if target["kind"] != "Deployment" or target["name"] not in deployments:
+            problems.append(f"HPA: scaleTargetRef {target} names no Deployment")
+        if not 1 <= hpa["spec"]["minReplicas"] <= hpa["spec"]["maxReplicas"]:
+            problems.append("HPA: minReplicas/maxReplicas")
+    return problems
+
+
+def test_kubernetes_manifests_hold_together(project: Path) -> None:
+    docs = list(yaml.safe_load_all((project / "deploy/kubernetes.yaml").read_text()))
+    docs += list(yaml.safe_load_all((project / "deploy/kubernetes-secret.example.yaml").read_text()))
+    assert sorted(d["kind"] for d in docs) == [
+        "Deployment",
+        "HorizontalPodAutoscaler",
+        "Ingress",
+        "Secret",
+        "Service",
+    ]
+    assert kubernetes_problems(docs) == []
+    (secret,) = [d for d in docs if d["kind"] == "Secret"]
+    assert {"STORAGE_KEY", "JWT_SIGNING_KEY", "STORAGE_URL"} <= set(secret["stringData"])
+    # The check itself catches what it claims to.
+    broken = yaml.safe_load_all((project / "deploy/kubernetes.yaml").read_text().replace("path: /readyz", "path: /"))
+    assert "Deployment: readinessProbe is not GET /readyz on a container port" in kubernetes_problems(list(broken))
+
+
+def test_fly_and_render_check_readiness(project: Path) -> None:
+    fly = tomllib.loads((project / "fly.toml").read_text())
+    assert fly["app"] == NAME and fly["http_service"]["internal_port"] == 8080
+    assert fly["http_service"]["checks"][0]["path"] == "/readyz"
+    assert fly["env"]["PUBLIC_URL"].startswith("https://")
+    render = yaml.safe_load((project / "render.yaml").read_text())
+    web, store = render["services"]
+    assert web["type"] == "web" and web["runtime"] == "docker" and web["healthCheckPath"] == "/readyz"
+    assert web["numInstances"] == 2
+    env = {e["key"]: e for e in web["envVars"]}
+    assert env["PORT"]["value"] == "8080" and env["STORAGE_KEY"]["sync"] is False
+    assert env["STORAGE_URL"]["fromService"] == {
+        "type": "keyvalue",
+        "name": store["name"],
+        "property": "connectionString",
+    }
+    assert store["type"] == "keyvalue" and store["ipAllowList"] == []
+
+
+def site_for_loopback(project: Path, upstreams: list[str], port: int) -> str:
+    """The generated nginx config with only its addresses changed: replicas on loopback, not Docker DNS."""
+    site = (project / "deploy/nginx.conf").read_text()
+    servers = "\n    ".join(f"server {address};" for address in upstreams)
+    site, found = re.subn(rf"server {NAME}:8080;", servers, site)
+    assert found == 1
+    site, found = re.subn(r"listen 80;", f"listen 127.0.0.1:{port};", site)
+    assert found == 1
+    return site
+
+
+def test_nginx_accepts_the_generated_config(project: Path, tmp_path: Path) -> None:
+    if not serving.nginx_available():
+        pytest.skip("nginx is not installed")
+    site = tmp_path / "site.conf"
+    site.write_text(site_for_loopback(project, ["127.0.0.1:9"], serving.free_port()))
+    result = serving.nginx_check(site, tmp_path / "nginx")
+    assert result.returncode == 0, result.stderr
+
+
+@pytest.fixture
+def shared_redis(project: Path) -> Iterator[dict[str, str]]:
+    """STORAGE_URL and a namespace of this test's own in the machine's Redis, emptied afterwards."""
+    env = service_env("redis")
+    namespace = f"deploy-{secrets.token_hex(4)}"
+    yield {**env, "STORAGE_NAMESPACE": namespace, "LOG_LEVEL": "INFO"}
+    client = redis.Redis.from_url(env["STORAGE_URL"])
+    for key in client.scan_iter(match=f"*{namespace}__*"):
+        client.delete(key)
+    client.close()
+
+
+def sign_in(http: httpx.Client, public_url: str) -> str:
+    """The whole authorization code flow through `http`; returns the access token."""
+    client_id = http.post("/register", json={"redirect_uris": [CALLBACK], "token_endpoint_auth_method": "none"})
+    client_id.raise_for_status()
+    verifier = secrets.token_urlsafe(48)
+    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+    query = {
+        "response_type": "code",
+        "client_id": client_id.json()["client_id"],
+        "redirect_uri": CALLBACK,
+        "code_challenge": challenge,
+        "code_challenge_method": "S256",
+        "resource": f"{public_url}/mcp",
+    }
+    page = http.get("/authorize", params=query, follow_redirects=True)
+    location = ""
+    for fields in ({"username": "ops", "password": PASSWORD}, {"decision": "allow"}):
+        assert page.status_code == 200, page.text
+        action = re.search(r"action='([^']*)'", page.text)
+        hidden = dict(re.findall(r"name=(txn|csrf) value='([^']*)'", page.text))
+        assert action, page.text
+        answer = http.post(action.group(1), data={**hidden, **fields})
+        assert answer.status_code == 303, answer.text
+        location = answer.headers["location"]
+        if location.startswith(CALLBACK):
+            break
+        page = http.get(location)
+    token = http.post(
+        "/token",
+        data={
+            "grant_type": "authorization_code",
+            "code": httpx.URL(location).params["code"],
+            "redirect_uri": CALLBACK,
+            "client_id": client_id.json()["client_id"],
+            "code_verifier": verifier,
+            "resource": f"{public_url}/mcp",
+        },
+    )
+    assert token.status_code == 200, token.text
+    access: str = token.json()["access_token"]
+    return access
+
+
+def add_user(project: Path, env: dict[str, str], workdir: Path) -> None:
+    environment = {**os.environ, **serving.read_env(project / ".env"), **env, "PYTHONPATH": str(project)}
+    command = [sys.executable, "-m", PACKAGE, "users", "add", "ops", "--password-stdin"]
+    subprocess.run(command, input=PASSWORD + "\n", env=environment, cwd=workdir, check=True, text=True, timeout=60)
+
+
+def call_tools(http: httpx.Client, token: str, count: int) -> list[int]:
+    """`count` stateless tools/call requests, eight at a time; returns their statuses."""
+    headers = {"Authorization": f"Bearer {token}", "Accept": ACCEPT, "MCP-Protocol-Version": "2025-06-18"}
+
+    def call(number: int) -> int:
+        body = {
+            "jsonrpc": "2.0",
+            "id": number,
+            "method": "tools/call",
+            "params": {"name": "echo", "arguments": {"text": "hi"}},
+        }
+        return http.post("/mcp", json=body, headers=headers).status_code
+
+    with ThreadPoolExecutor(8) as pool:
+        return list(pool.map(call, range(count)))
+
+
+def served_calls(served: serving.Served) -> list[dict[str, Any]]:
+    lines = [json.loads(line) for line in served.log.read_text().splitlines() if line.startswith("{")]
+    return [line for line in lines if line.get("mcp_method") == "tools/call"]
+
+
+def test_two_replicas_behind_the_generated_nginx(project: Path, shared_redis: dict[str, str], tmp_path: Path) -> None:
+    if not serving.nginx_available():
+        pytest.skip("nginx is not installed")
+    port = serving.free_port()
+    public_url = f"http://127.0.0.1:{port}"
+    add_user(project, shared_redis, tmp_path)
+    env = {**shared_redis, "PUBLIC_URL": public_url}
+    with (
+        serving.serve(project, PACKAGE, tmp_path, **env) as one,
+        serving.serve(project, PACKAGE, tmp_path, **env) as two,
+    ):
+        site = tmp_path / "site.conf"
+        site.write_text(
+            site_for_loopback(project, [one.url.removeprefix("http://"), two.url.removeprefix("http://")], port)
+        )
+        with serving.nginx(site, tmp_path / "nginx", port), httpx.Client(base_url=public_url, timeout=15) as http:
+            # The sign-in itself crosses replicas: its steps share state only through Redis.
+            token = sign_in(http, public_url)
+            assert call_tools(http, token, 20) == [200] * 20
+    # Stopped, so every log line is written.
+    calls = [served_calls(one), served_calls(two)]
+    assert all(calls), "round robin should give each replica some of the calls"
+    assert sum(map(len, calls)) == 20
+
+
+def test_two_workers_serve_any_request(project: Path, shared_redis: dict[str, str], tmp_path: Path) -> None:
+    add_user(project, shared_redis, tmp_path)
+    with serving.serve(project, PACKAGE, tmp_path, "--workers", "2", **shared_redis) as served:
+        with httpx.Client(base_url=served.url, timeout=15) as http:
+            token = sign_in(http, served.url)
+        # A fresh connection per request, so the kernel hands them to either worker.
+        statuses = []
+        for _ in range(5):
+            with httpx.Client(base_url=served.url, timeout=15) as http:
+                statuses += call_tools(http, token, 8)
+        assert statuses == [200] * 40
+    pids = {line["pid"] for line in served_calls(served)}
+    assert len(pids) == 2, f"calls were served by {pids}"
