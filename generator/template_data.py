@@ -12,7 +12,7 @@ import re
 from typing import Any
 
 from mcpgen import __version__
-from mcpgen.spec import Param, Prompt, Resource, ResourceTemplate, Spec, Tool
+from mcpgen.spec import RESOURCE_SERVER_PROVIDERS, Param, Prompt, Resource, ResourceTemplate, Spec, Tool
 
 _SCALARS = {"string": "str", "integer": "int", "number": "float", "boolean": "bool"}
 _RETURNS = {
@@ -211,7 +211,13 @@ def copier_data(spec: Spec) -> dict[str, Any]:
         "stdio": server.transport in ("stdio", "both"),
         "stateless": server.stateless,
         "json_response": server.json_response,
-        "auth": spec.auth.model_dump(mode="json"),
+        "auth": {
+            **spec.auth.model_dump(mode="json"),
+            # The server only checks the provider's JWTs; the provider runs sign-in and registration.
+            "resource_server": spec.auth.provider in RESOURCE_SERVER_PROVIDERS,
+            # Tokens carry scopes, so per-tool scopes are enforced (403 insufficient_scope).
+            "oauth": spec.auth.provider in ("builtin", *RESOURCE_SERVER_PROVIDERS),
+        },
         "storage": {
             **spec.storage.model_dump(mode="json"),
             "default_url": spec.storage.default_url,
