@@ -43,7 +43,12 @@ StorageBackend = Literal["sqlite", "memory", "redis", "postgres"]
 # Identity providers whose access tokens are JWTs the server checks itself (it is only a resource
 # server); clients register with the provider directly (DCR), so the server needs no secret.
 RESOURCE_SERVER_PROVIDERS: tuple[str, ...] = ("oidc", "auth0", "workos", "descope", "keycloak", "stytch")
-IMPLEMENTED_PROVIDERS: tuple[str, ...] = ("none", "static", "builtin", *RESOURCE_SERVER_PROVIDERS)
+# Identity providers without DCR: the server runs fastmcp's OAuth proxy in front of one client
+# registered at the provider (its secret in .env), and issues its own tokens.
+PROXY_PROVIDERS: tuple[str, ...] = ("oidc-proxy",)
+# Where the provider sends the browser back to the proxy: the one redirect URI to register there.
+PROXY_CALLBACK_PATH = "/auth/callback"
+IMPLEMENTED_PROVIDERS: tuple[str, ...] = ("none", "static", "builtin", *RESOURCE_SERVER_PROVIDERS, *PROXY_PROVIDERS)
 IMPLEMENTED_BACKENDS: tuple[str, ...] = ("sqlite", "memory", "redis", "postgres")
 
 # Names the generated wrapper functions use for their own arguments.
@@ -81,6 +86,8 @@ class Auth(_Section):
     audience: Annotated[str, Field(min_length=1)] | None = None
     # Where the provider publishes its signing keys; unset means discovered from the issuer.
     jwks_uri: str | None = None
+    # The OAuth proxy's client at the provider (default for OIDC_CLIENT_ID); its secret is in .env.
+    client_id: Annotated[str, Field(min_length=1, pattern=r"^\S+$")] | None = None
     redirect_uris: list[str] = []
 
 
@@ -257,7 +264,7 @@ def problems(spec: Spec) -> list[tuple[KeyPath, str]]:
 def _provider_problems(spec: Spec) -> list[tuple[KeyPath, str]]:
     found: list[tuple[KeyPath, str]] = []
     auth = spec.auth
-    if auth.provider in RESOURCE_SERVER_PROVIDERS:
+    if auth.provider in (*RESOURCE_SERVER_PROVIDERS, "oidc-proxy"):
         if auth.issuer is None:
             found.append(
                 (
@@ -268,14 +275,20 @@ def _provider_problems(spec: Spec) -> list[tuple[KeyPath, str]]:
             )
         elif problem := _url_problem(auth.issuer):
             found.append((("auth", "issuer"), f"issuer {problem}"))
+    if auth.provider in RESOURCE_SERVER_PROVIDERS:
         if auth.jwks_uri is not None and (problem := _url_problem(auth.jwks_uri)):
             found.append((("auth", "jwks_uri"), f"jwks_uri {problem}"))
     else:
-        for key in ("issuer", "audience", "jwks_uri"):
+        for key in ("audience", "jwks_uri"):
             if getattr(auth, key) is not None:
                 found.append(
                     ((("auth", key)), f"{key} only applies to the providers {', '.join(RESOURCE_SERVER_PROVIDERS)}")
                 )
+    if auth.issuer is not None and auth.provider not in (*RESOURCE_SERVER_PROVIDERS, "oidc-proxy"):
+        providers = ", ".join((*RESOURCE_SERVER_PROVIDERS, "oidc-proxy"))
+        found.append((("auth", "issuer"), f"issuer only applies to the providers {providers}"))
+    if auth.client_id is not None and auth.provider not in PROXY_PROVIDERS:
+        found.append((("auth", "client_id"), f"client_id only applies to the providers {', '.join(PROXY_PROVIDERS)}"))
     if spec.auth.provider not in IMPLEMENTED_PROVIDERS:
         found.append(
             (
@@ -302,6 +315,7 @@ _ISSUER_EXAMPLES = {
     "descope": "https://api.descope.com/v1/apps/P2abc",
     "keycloak": "https://keycloak.example.com/realms/example",
     "stytch": "https://example.customers.stytch.com",
+    "oidc-proxy": "https://accounts.example.com",
 }
 
 

@@ -50,8 +50,10 @@ const provider = new Provider(config.issuer, {
   },
   // Refresh tokens for every client allowed the grant, without demanding offline_access.
   issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed('refresh_token'),
-  // Access tokens live as long as their resource server's accessTokenTTL (the default ttl functions).
+  // Read at each issue, so POST /_harness/ttl takes effect at once.
   ttl: {
+    AccessToken: () => accessTokenTTL,
+    ClientCredentials: () => accessTokenTTL,
     RefreshToken: 86400,
     Interaction: 600,
     Session: 3600,

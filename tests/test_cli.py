@@ -187,3 +187,17 @@ def test_the_issuer_is_asked_for_when_an_identity_provider_is_chosen(tmp_path: P
     assert code == 0, output
     data = tomllib.loads((tmp_path / "i" / "mcpgen.toml").read_text())
     assert data["auth"] == {"provider": "oidc", "issuer": "https://idp.example.com"}
+
+
+def test_new_with_the_oauth_proxy_prints_the_callback_to_register(tmp_path: Path) -> None:
+    target = tmp_path / "p"
+    args = ["--auth", "oidc-proxy", "--issuer", "https://accounts.example.com", "--public-url", "https://t.example.com"]
+    code, output = mcpgen("new", str(target), "--yes", *args)
+    assert code == 0, output
+    assert (
+        "Register one redirect URI for the client at https://accounts.example.com: https://t.example.com/auth/callback"
+        in output
+    )
+    env = (target / ".env").read_text()
+    assert "OIDC_CLIENT_SECRET=change-me" in env and "JWT_SIGNING_KEY=" in env
+    assert "https://t.example.com/auth/callback" in (target / "README.md").read_text()

@@ -207,3 +207,23 @@ def test_jwks_uri_is_checked_too() -> None:
 def test_issuer_on_a_provider_without_one_is_an_error() -> None:
     (problem,) = errors(BASE + '\n[auth]\nprovider = "builtin"\nissuer = "https://idp.example.com"\n')
     assert problem.startswith("mcpgen.toml:19 auth.issuer: issuer only applies to the providers oidc, auth0")
+
+
+def test_the_oidc_proxy_takes_an_issuer_and_a_client_id() -> None:
+    text = '\n[auth]\nprovider = "oidc-proxy"\nissuer = "https://accounts.example.com"\nclient_id = "app-1"\n'
+    auth = parse_spec(BASE + text).auth
+    assert (auth.issuer, auth.client_id) == ("https://accounts.example.com", "app-1")
+    (problem,) = errors(BASE + '\n[auth]\nprovider = "oidc-proxy"\n')
+    assert problem.startswith("mcpgen.toml:18 auth.provider: provider 'oidc-proxy' needs [auth] issuer")
+
+
+def test_client_id_only_applies_to_the_proxy() -> None:
+    text = '\n[auth]\nprovider = "oidc"\nissuer = "https://idp.example.com"\nclient_id = "app-1"\n'
+    (problem,) = errors(BASE + text)
+    assert problem == "mcpgen.toml:20 auth.client_id: client_id only applies to the providers oidc-proxy"
+
+
+def test_the_proxy_takes_no_audience() -> None:
+    text = '\n[auth]\nprovider = "oidc-proxy"\nissuer = "https://idp.example.com"\naudience = "x"\n'
+    (problem,) = errors(BASE + text)
+    assert problem.startswith("mcpgen.toml:20 auth.audience: audience only applies to the providers oidc, auth0")
