@@ -6,7 +6,7 @@ import base64
 import secrets
 from pathlib import Path
 
-from mcpgen.spec import Spec
+from mcpgen.spec import PROXY_PROVIDERS, Spec
 
 
 def fernet_key() -> str:
@@ -24,6 +24,13 @@ def env_text(spec: Spec) -> str:
         lines.append(f"API_KEYS={secrets.token_urlsafe(32)}")
     if spec.auth.provider == "builtin":
         lines.append(f"JWT_SIGNING_KEY={secrets.token_urlsafe(48)}")
+    if spec.auth.provider in PROXY_PROVIDERS:
+        lines.append(f"JWT_SIGNING_KEY={secrets.token_urlsafe(48)}")
+        lines.append(f"OIDC_CLIENT_ID={spec.auth.client_id or ''}")
+        lines.append(
+            "# The client secret from the identity provider's console; the server refuses to start without it."
+        )
+        lines.append("OIDC_CLIENT_SECRET=change-me")
     if spec.storage.backend == "sqlite":
         lines.append("DATA_DIR=data")
     if url := spec.storage.default_url:

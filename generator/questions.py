@@ -12,6 +12,8 @@ from typing import Any
 
 import typer
 
+from mcpgen.spec import RESOURCE_SERVER_PROVIDERS
+
 
 class Transport(StrEnum):
     http = "http"
@@ -77,11 +79,13 @@ def ask_for_spec(data: dict[str, Any]) -> dict[str, Any]:
     auth = data.setdefault("auth", {})
     if "provider" not in auth and server["transport"] != "stdio":
         auth["provider"] = _choice(
-            "Auth provider (none, static bearer keys, builtin OAuth server)",
+            "Auth provider (none, static bearer keys, builtin OAuth server, or an identity provider with DCR)",
             AuthChoice,
             AuthChoice.none,
-            ["none", "static", "builtin"],
+            ["none", "static", "builtin", *RESOURCE_SERVER_PROVIDERS],
         )
+    if auth.get("provider") in RESOURCE_SERVER_PROVIDERS and "issuer" not in auth:
+        auth["issuer"] = typer.prompt(f"Issuer URL of {auth['provider']} (exactly as its tokens carry it in iss)")
     storage = data.setdefault("storage", {})
     if "backend" not in storage:
         storage["backend"] = _choice("Storage backend", StorageChoice, StorageChoice.sqlite, ["sqlite", "memory"])

@@ -10,6 +10,7 @@ from __future__ import annotations
 import keyword
 import re
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
@@ -40,7 +41,15 @@ AuthProvider = Literal[
 StorageBackend = Literal["sqlite", "memory", "redis", "postgres"]
 DeployTarget = Literal["docker", "compose", "kubernetes", "fly", "render"]
 
-IMPLEMENTED_PROVIDERS: tuple[str, ...] = ("none", "static", "builtin")
+# Identity providers whose access tokens are JWTs the server checks itself (it is only a resource
+# server); clients register with the provider directly (DCR), so the server needs no secret.
+RESOURCE_SERVER_PROVIDERS: tuple[str, ...] = ("oidc", "auth0", "workos", "descope", "keycloak", "stytch")
+# Identity providers without DCR: the server runs fastmcp's OAuth proxy in front of one client
+# registered at the provider (its secret in .env), and issues its own tokens.
+PROXY_PROVIDERS: tuple[str, ...] = ("oidc-proxy",)
+# Where the provider sends the browser back to the proxy: the one redirect URI to register there.
+PROXY_CALLBACK_PATH = "/auth/callback"
+IMPLEMENTED_PROVIDERS: tuple[str, ...] = ("none", "static", "builtin", *RESOURCE_SERVER_PROVIDERS, *PROXY_PROVIDERS)
 IMPLEMENTED_BACKENDS: tuple[str, ...] = ("sqlite", "memory", "redis", "postgres")
 
 # Names the generated wrapper functions use for their own arguments.
@@ -75,7 +84,12 @@ class Auth(_Section):
     scopes: list[Scope] = []
     # Provider settings; secrets never live here, they are env vars in the generated `.env`.
     issuer: str | None = None
-    audience: str | None = None
+    # The `aud` access tokens must carry; unset means the MCP endpoint, public_url + "/mcp".
+    audience: Annotated[str, Field(min_length=1)] | None = None
+    # Where the provider publishes its signing keys; unset means discovered from the issuer.
+    jwks_uri: str | None = None
+    # The OAuth proxy's client at the provider (default for OIDC_CLIENT_ID); its secret is in .env.
+    client_id: Annotated[str, Field(min_length=1, pattern=r"^\S+$")] | None = None
     redirect_uris: list[str] = []
 
 
@@ -284,6 +298,32 @@ def _deploy_problems(spec: Spec) -> list[tuple[KeyPath, str]]:
 
 def _provider_problems(spec: Spec) -> list[tuple[KeyPath, str]]:
     found: list[tuple[KeyPath, str]] = []
+    auth = spec.auth
+    if auth.provider in (*RESOURCE_SERVER_PROVIDERS, "oidc-proxy"):
+        if auth.issuer is None:
+            found.append(
+                (
+                    ("auth", "provider"),
+                    f"provider {auth.provider!r} needs [auth] issuer, the provider's issuer URL "
+                    f"(e.g. {_ISSUER_EXAMPLES[auth.provider]!r})",
+                )
+            )
+        elif problem := _url_problem(auth.issuer):
+            found.append((("auth", "issuer"), f"issuer {problem}"))
+    if auth.provider in RESOURCE_SERVER_PROVIDERS:
+        if auth.jwks_uri is not None and (problem := _url_problem(auth.jwks_uri)):
+            found.append((("auth", "jwks_uri"), f"jwks_uri {problem}"))
+    else:
+        for key in ("audience", "jwks_uri"):
+            if getattr(auth, key) is not None:
+                found.append(
+                    ((("auth", key)), f"{key} only applies to the providers {', '.join(RESOURCE_SERVER_PROVIDERS)}")
+                )
+    if auth.issuer is not None and auth.provider not in (*RESOURCE_SERVER_PROVIDERS, "oidc-proxy"):
+        providers = ", ".join((*RESOURCE_SERVER_PROVIDERS, "oidc-proxy"))
+        found.append((("auth", "issuer"), f"issuer only applies to the providers {providers}"))
+    if auth.client_id is not None and auth.provider not in PROXY_PROVIDERS:
+        found.append((("auth", "client_id"), f"client_id only applies to the providers {', '.join(PROXY_PROVIDERS)}"))
     if spec.auth.provider not in IMPLEMENTED_PROVIDERS:
         found.append(
             (
@@ -301,6 +341,30 @@ def _provider_problems(spec: Spec) -> list[tuple[KeyPath, str]]:
             )
         )
     return found
+
+
+_ISSUER_EXAMPLES = {
+    "oidc": "https://idp.example.com",
+    "auth0": "https://example.us.auth0.com/",
+    "workos": "https://example.authkit.app",
+    "descope": "https://api.descope.com/v1/apps/P2abc",
+    "keycloak": "https://keycloak.example.com/realms/example",
+    "stytch": "https://example.customers.stytch.com",
+    "oidc-proxy": "https://accounts.example.com",
+}
+
+
+def _url_problem(url: str) -> str | None:
+    """Why `url` cannot identify a provider: tokens and keys travel over https (loopback http for tests)."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return f"{url!r} must be an absolute https URL"
+    if parts.query or parts.fragment:
+        return f"{url!r} must have no query or fragment (RFC 8414 §2)"
+    loopback = parts.hostname in ("localhost", "127.0.0.1", "::1")
+    if parts.scheme == "http" and not loopback:
+        return f"{url!r} must use https (plain http only on localhost)"
+    return None
 
 
 def _unique(

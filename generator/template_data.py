@@ -12,7 +12,17 @@ import re
 from typing import Any
 
 from mcpgen import __version__
-from mcpgen.spec import Param, Prompt, Resource, ResourceTemplate, Spec, Tool
+from mcpgen.spec import (
+    PROXY_CALLBACK_PATH,
+    PROXY_PROVIDERS,
+    RESOURCE_SERVER_PROVIDERS,
+    Param,
+    Prompt,
+    Resource,
+    ResourceTemplate,
+    Spec,
+    Tool,
+)
 
 _SCALARS = {"string": "str", "integer": "int", "number": "float", "boolean": "bool"}
 _RETURNS = {
@@ -211,7 +221,16 @@ def copier_data(spec: Spec) -> dict[str, Any]:
         "stdio": server.transport in ("stdio", "both"),
         "stateless": server.stateless,
         "json_response": server.json_response,
-        "auth": spec.auth.model_dump(mode="json"),
+        "auth": {
+            **spec.auth.model_dump(mode="json"),
+            # The server only checks the provider's JWTs; the provider runs sign-in and registration.
+            "resource_server": spec.auth.provider in RESOURCE_SERVER_PROVIDERS,
+            # fastmcp's OAuth proxy in front of a provider without DCR; it issues its own tokens.
+            "proxy": spec.auth.provider in PROXY_PROVIDERS,
+            "callback_path": PROXY_CALLBACK_PATH,
+            # Tokens carry scopes, so per-tool scopes are enforced (403 insufficient_scope).
+            "oauth": spec.auth.provider in ("builtin", *RESOURCE_SERVER_PROVIDERS, *PROXY_PROVIDERS),
+        },
         "storage": {
             **spec.storage.model_dump(mode="json"),
             "default_url": spec.storage.default_url,

@@ -163,3 +163,41 @@ def test_schema_is_json_schema() -> None:
     schema = json.loads(output)
     assert schema["$schema"].startswith("https://json-schema.org/")
     assert {"server", "auth", "storage", "deploy", "tools", "resources", "prompts"} <= set(schema["properties"])
+
+
+def test_new_with_an_identity_provider_says_what_to_register(tmp_path: Path) -> None:
+    target = tmp_path / "n"
+    code, output = mcpgen("new", str(target), "--yes", "--auth", "auth0", "--issuer", "https://t.us.auth0.com/")
+    assert code == 0, output
+    assert load_spec(target / "mcpgen.toml").auth.issuer == "https://t.us.auth0.com/"
+    assert "must carry aud = PUBLIC_URL/mcp (http://127.0.0.1:8000/mcp now)" in output
+    assert "Dynamic Client Registration" in (target / "README.md").read_text()
+
+
+def test_an_identity_provider_without_an_issuer_exits_2(tmp_path: Path) -> None:
+    code, output = mcpgen("new", str(tmp_path / "x"), "--yes", "--auth", "keycloak")
+    assert code == 2
+    assert "auth.provider: provider 'keycloak' needs [auth] issuer" in output
+    assert not any(tmp_path.iterdir())
+
+
+def test_the_issuer_is_asked_for_when_an_identity_provider_is_chosen(tmp_path: Path) -> None:
+    answers = ["idp", "An IdP-backed server.", "http", "n", "oidc", "https://idp.example.com", "sqlite", ""]
+    code, output = mcpgen("new", str(tmp_path / "i"), input="\n".join(answers) + "\n")
+    assert code == 0, output
+    data = tomllib.loads((tmp_path / "i" / "mcpgen.toml").read_text())
+    assert data["auth"] == {"provider": "oidc", "issuer": "https://idp.example.com"}
+
+
+def test_new_with_the_oauth_proxy_prints_the_callback_to_register(tmp_path: Path) -> None:
+    target = tmp_path / "p"
+    args = ["--auth", "oidc-proxy", "--issuer", "https://accounts.example.com", "--public-url", "https://t.example.com"]
+    code, output = mcpgen("new", str(target), "--yes", *args)
+    assert code == 0, output
+    assert (
+        "Register one redirect URI for the client at https://accounts.example.com: https://t.example.com/auth/callback"
+        in output
+    )
+    env = (target / ".env").read_text()
+    assert "OIDC_CLIENT_SECRET=change-me" in env and "JWT_SIGNING_KEY=" in env
+    assert "https://t.example.com/auth/callback" in (target / "README.md").read_text()

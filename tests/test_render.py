@@ -16,12 +16,19 @@ import pytest
 import yaml
 
 from mcpgen.render import format_python
+from mcpgen.spec import PROXY_PROVIDERS, RESOURCE_SERVER_PROVIDERS
 from mcpgen.specfile import validate_data
 from mcpgen.template_data import copier_data
 
 from .conftest import EXAMPLES, run_project_tests, run_tool
+from .idp import Idp, oidc_provider  # noqa: F401 - the fixture, for the resource-server combos
 
 STORAGES = ["sqlite", "memory", "redis", "postgres"]
+# Resource-server mode, sparingly: the providers differ only in README text and issuer defaults.
+RESOURCE_SERVER_COMBOS = [("oidc", "sqlite", "http", "stateful"), ("auth0", "postgres", "both", "stateless")]
+# The OAuth proxy on a persistent backend, so its restart test runs.
+PROXY_COMBOS = [("oidc-proxy", "sqlite", "http", "stateful")]
+ISSUER_PROVIDERS = (*RESOURCE_SERVER_PROVIDERS, *PROXY_PROVIDERS)
 EXAMPLE_DATA = [
     tomllib.loads((EXAMPLES / f"{name}.toml").read_text()) for name in ("notes", "public-data", "team-tools")
 ]
@@ -41,7 +48,7 @@ def matrix() -> list[tuple[str, str, str, str]]:
             continue  # refused by the spec: users and tokens must outlive the process
         stateless = (auth != "none") != (transport == "both")
         combos.append((auth, storage, transport, "stateless" if stateless else "stateful"))
-    return combos
+    return combos + RESOURCE_SERVER_COMBOS + PROXY_COMBOS
 
 
 def spec_data(auth: str, storage: str, transport: str, mode: str) -> dict[str, Any]:
@@ -58,6 +65,8 @@ def spec_data(auth: str, storage: str, transport: str, mode: str) -> dict[str, A
         "auth": {
             "provider": auth,
             "scopes": sorted({s for d in EXAMPLE_DATA for s in d.get("auth", {}).get("scopes", [])}),
+            # The generated tests point OIDC_ISSUER at the loopback provider.
+            **({"issuer": "https://idp.example.com"} if auth in ISSUER_PROVIDERS else {}),
         },
         "storage": {"backend": storage},
         "tools": [t for d in EXAMPLE_DATA for t in d.get("tools", [])],
@@ -93,7 +102,7 @@ def test_render_is_complete_and_lint_clean(
 ) -> None:
     auth, storage, transport, mode = combo
     project = rendered(combo)
-    package = project / f"m_{auth}_{storage}_{transport}_{mode}"
+    package = project / f"m_{auth}_{storage}_{transport}_{mode}".replace("-", "_")
     for name in ("app.py", "registry.py", "settings.py", "storage.py", "auth.py", "cli.py"):
         assert (package / name).is_file(), name
     assert (package / "tools" / "convert_length.py").is_file()
@@ -129,8 +138,14 @@ def test_render_type_checks(
 
 @pytest.mark.parametrize("combo", COMBOS, ids=IDS)
 def test_rendered_project_passes_its_own_tests(
-    rendered: Callable[[tuple[str, str, str, str]], Path], combo: tuple[str, str, str, str]
+    rendered: Callable[[tuple[str, str, str, str]], Path],
+    combo: tuple[str, str, str, str],
+    request: pytest.FixtureRequest,
 ) -> None:
-    result = run_project_tests(rendered(combo))
+    env: dict[str, str] = {}
+    if combo[0] in ISSUER_PROVIDERS:
+        idp: Idp = request.getfixturevalue("oidc_provider")
+        env = idp.env()
+    result = run_project_tests(rendered(combo), env=env)
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
     assert " passed" in result.stdout and "skipped" not in result.stdout

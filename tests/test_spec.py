@@ -179,3 +179,63 @@ def test_public_url_may_carry_a_path_prefix_but_not_the_endpoint() -> None:
     assert errors('[server]\nname = "x"\npublic_url = "https://example.com/tools?x=1"\n')[0].startswith(
         "mcpgen.toml:3 server.public_url: 'https://example.com/tools?x=1' must match"
     )
+
+
+@pytest.mark.parametrize("provider", ["oidc", "auth0", "workos", "descope", "keycloak", "stytch"])
+def test_resource_server_providers_need_an_issuer(provider: str) -> None:
+    (problem,) = errors(BASE + f'\n[auth]\nprovider = "{provider}"\n')
+    assert problem.startswith(f"mcpgen.toml:18 auth.provider: provider {provider!r} needs [auth] issuer")
+
+
+def test_resource_server_spec_keeps_issuer_audience_and_jwks_uri() -> None:
+    text = '\n[auth]\nprovider = "auth0"\nissuer = "https://t.us.auth0.com/"\naudience = "https://api.example.com"\n'
+    auth = parse_spec(BASE + text).auth
+    assert (auth.issuer, auth.audience, auth.jwks_uri) == ("https://t.us.auth0.com/", "https://api.example.com", None)
+
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        ('issuer = "http://idp.example.com"', "auth.issuer: issuer 'http://idp.example.com' must use https"),
+        ('issuer = "idp.example.com"', "auth.issuer: issuer 'idp.example.com' must be an absolute https URL"),
+        ('issuer = "https://idp.example.com?x=1"', "must have no query or fragment (RFC 8414 §2)"),
+    ],
+)
+def test_issuer_must_be_https_or_loopback(line: str, message: str) -> None:
+    (problem,) = errors(BASE + f'\n[auth]\nprovider = "oidc"\n{line}\n')
+    assert problem.startswith("mcpgen.toml:19 ") and message in problem
+
+
+def test_loopback_http_issuer_is_accepted() -> None:
+    assert parse_spec(BASE + '\n[auth]\nprovider = "oidc"\nissuer = "http://127.0.0.1:9000"\n').auth.issuer
+
+
+def test_jwks_uri_is_checked_too() -> None:
+    text = '\n[auth]\nprovider = "keycloak"\nissuer = "https://kc.example.com/realms/x"\njwks_uri = "ftp://kc/certs"\n'
+    (problem,) = errors(BASE + text)
+    assert problem == "mcpgen.toml:20 auth.jwks_uri: jwks_uri 'ftp://kc/certs' must be an absolute https URL"
+
+
+def test_issuer_on_a_provider_without_one_is_an_error() -> None:
+    (problem,) = errors(BASE + '\n[auth]\nprovider = "builtin"\nissuer = "https://idp.example.com"\n')
+    assert problem.startswith("mcpgen.toml:19 auth.issuer: issuer only applies to the providers oidc, auth0")
+
+
+def test_the_oidc_proxy_takes_an_issuer_and_a_client_id() -> None:
+    text = '\n[auth]\nprovider = "oidc-proxy"\nissuer = "https://accounts.example.com"\nclient_id = "app-1"\n'
+    auth = parse_spec(BASE + text).auth
+    assert (auth.issuer, auth.client_id) == ("https://accounts.example.com", "app-1")
+    (problem,) = errors(BASE + '\n[auth]\nprovider = "oidc-proxy"\n')
+    assert problem.startswith("mcpgen.toml:18 auth.provider: provider 'oidc-proxy' needs [auth] issuer")
+
+
+def test_client_id_only_applies_to_the_proxy() -> None:
+    text = '\n[auth]\nprovider = "oidc"\nissuer = "https://idp.example.com"\nclient_id = "app-1"\n'
+    (problem,) = errors(BASE + text)
+    assert problem == "mcpgen.toml:20 auth.client_id: client_id only applies to the providers oidc-proxy"
+
+
+def test_the_proxy_takes_no_audience() -> None:
+    text = '\n[auth]\nprovider = "oidc-proxy"\nissuer = "https://idp.example.com"\naudience = "x"\n'
+    (problem,) = errors(BASE + text)
+    assert problem.startswith("mcpgen.toml:20 auth.audience: audience only applies to the providers oidc, auth0")

@@ -14,7 +14,7 @@ from mcpgen import __version__
 from mcpgen.envfile import write_env
 from mcpgen.questions import ask_for_spec, example_tool, project_name
 from mcpgen.render import render
-from mcpgen.spec import Spec
+from mcpgen.spec import PROXY_CALLBACK_PATH, PROXY_PROVIDERS, RESOURCE_SERVER_PROVIDERS, Spec
 from mcpgen.specfile import SPEC_FILE, Problem, SpecError, dump_spec, parse_spec, validate_data
 from mcpgen.vcs import PRISTINE_BRANCH, init_project
 
@@ -86,3 +86,15 @@ def report(directory: Path, spec: Spec) -> None:
     typer.echo(f"  {command}")
     if s.transport != "stdio":
         typer.echo(f"\nThe MCP endpoint is {s.public_url}/mcp (PUBLIC_URL in .env + /mcp).")
+    auth = spec.auth
+    if auth.provider in RESOURCE_SERVER_PROVIDERS:
+        audience = auth.audience or f"PUBLIC_URL/mcp ({s.public_url}/mcp now)"
+        typer.echo(
+            f"Access tokens come from {auth.provider} ({auth.issuer}) and must carry aud = {audience}; "
+            f"README.md lists what to turn on in the {auth.provider} console (dynamic client registration first)."
+        )
+    if auth.provider in PROXY_PROVIDERS:
+        typer.echo(
+            f"Register one redirect URI for the client at {auth.issuer}: {s.public_url}{PROXY_CALLBACK_PATH} "
+            f"(PUBLIC_URL + {PROXY_CALLBACK_PATH}); put its id and secret in .env (OIDC_CLIENT_ID, OIDC_CLIENT_SECRET)."
+        )

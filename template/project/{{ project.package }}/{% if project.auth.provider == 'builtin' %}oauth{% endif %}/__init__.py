@@ -3,5 +3,5 @@
 Modules are named for what they implement: `clients` (RFC 7591 registration, RFC 8252
 redirect URIs), `tokens` (RFC 9068 JWT access tokens, rotating refresh tokens), `pages`
 (login and consent), `users` (accounts), `provider` (fastmcp's provider interface and the
-endpoints), `scopes` (per-tool scopes, RFC 6750 §3.1 insufficient_scope).
+endpoints). Per-tool scopes (RFC 6750 §3.1 insufficient_scope) are in the package's `scopes`.
 """
