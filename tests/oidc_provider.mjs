@@ -11,12 +11,14 @@
 // - sign-in and consent over plain HTTP: GET /interaction/UID shows a form, a POST to the same
 //   URL with `login=NAME&decision=allow` (or `deny`) answers it; each step redirects onwards;
 // - POST /_harness/jwks with body `down` or `up`: the key set endpoint answers 503 while down;
+// - POST /_harness/token with `down` or `up`: the token endpoint answers 503 while down;
 // - POST /_harness/ttl with a number of seconds: the lifetime of access tokens issued from then on.
 import { readFileSync } from 'node:fs';
 import Provider from 'oidc-provider';
 
 const config = JSON.parse(readFileSync(process.argv[2], 'utf8'));
 let jwksDown = false;
+let tokenDown = false;
 let accessTokenTTL = config.accessTokenTTL ?? 3600;
 
 const provider = new Provider(config.issuer, {
@@ -98,6 +100,16 @@ provider.use(async (ctx, next) => {
   if (ctx.path === '/_harness/ttl' && ctx.method === 'POST') {
     accessTokenTTL = Number((await readForm(ctx)).toString().replace('=', '')) || 3600;
     ctx.status = 204;
+    return;
+  }
+  if (ctx.path === '/_harness/token' && ctx.method === 'POST') {
+    tokenDown = (await readForm(ctx)).toString().startsWith('down');
+    ctx.status = 204;
+    return;
+  }
+  if (ctx.path === '/token' && tokenDown) {
+    ctx.status = 503;
+    ctx.body = { error: 'temporarily_unavailable', error_description: 'the token endpoint is down' };
     return;
   }
   if (ctx.path === '/jwks' && jwksDown) {
