@@ -14,8 +14,11 @@ import json
 import os
 import re
 import secrets
+import shutil
+import signal
 import subprocess
 import sys
+import time
 import tomllib
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -336,7 +339,8 @@ def test_two_replicas_behind_the_generated_nginx(project: Path, shared_redis: di
     port = serving.free_port()
     public_url = f"http://127.0.0.1:{port}"
     add_user(project, shared_redis, tmp_path)
-    env = {**shared_redis, "PUBLIC_URL": public_url}
+    # Four registrations per address per minute, counted in Redis: the replicas enforce one limit.
+    env = {**shared_redis, "PUBLIC_URL": public_url, "RATE_LIMIT_REGISTER": "4/60"}
     with (
         serving.serve(project, PACKAGE, tmp_path, **env) as one,
         serving.serve(project, PACKAGE, tmp_path, **env) as two,
@@ -349,6 +353,9 @@ def test_two_replicas_behind_the_generated_nginx(project: Path, shared_redis: di
             # The sign-in itself crosses replicas: its steps share state only through Redis.
             token = sign_in(http, public_url)
             assert call_tools(http, token, 20) == [200] * 20
+            body = {"redirect_uris": [CALLBACK], "token_endpoint_auth_method": "none"}
+            registered = [http.post("/register", json=body).status_code for _ in range(5)]
+            assert registered == [201, 201, 201, 429, 429]  # the sign-in made the first
     # Stopped, so every log line is written.
     calls = [served_calls(one), served_calls(two)]
     assert all(calls), "round robin should give each replica some of the calls"
@@ -368,3 +375,77 @@ def test_two_workers_serve_any_request(project: Path, shared_redis: dict[str, st
         assert statuses == [200] * 40
     pids = {line["pid"] for line in served_calls(served)}
     assert len(pids) == 2, f"calls were served by {pids}"
+
+
+# What a user might write in the tool's own module: a call that takes a while.
+SLOW_TOOL = '''"""The `echo` tool, slow on purpose: it sleeps as many seconds as `text` says."""
+
+from __future__ import annotations
+
+import asyncio
+
+from key_value.aio.protocols import AsyncKeyValue
+
+
+async def echo(store: AsyncKeyValue, *, text: str) -> str:
+    await asyncio.sleep(float(text))
+    return f"slept {text}"
+'''
+
+
+@pytest.fixture(scope="module")
+def slow_project(project: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    copy = tmp_path_factory.mktemp("slow") / NAME
+    shutil.copytree(project, copy, ignore=shutil.ignore_patterns(".git"))
+    (copy / PACKAGE / "tools" / "echo.py").write_text(SLOW_TOOL)
+    return copy
+
+
+def call_echo(http: httpx.Client, token: str, seconds: str) -> httpx.Response:
+    headers = {"Authorization": f"Bearer {token}", "Accept": ACCEPT, "MCP-Protocol-Version": "2025-06-18"}
+    body = {
+        "jsonrpc": "2.0",
+        "id": 1,
+        "method": "tools/call",
+        "params": {"name": "echo", "arguments": {"text": seconds}},
+    }
+    return http.post("/mcp", json=body, headers=headers)
+
+
+def test_sigterm_lets_the_call_in_flight_finish(
+    slow_project: Path, shared_redis: dict[str, str], tmp_path: Path
+) -> None:
+    add_user(slow_project, shared_redis, tmp_path)
+    served = serving.start(slow_project, PACKAGE, tmp_path, **shared_redis)
+    try:
+        serving.wait_healthy(served)
+        with httpx.Client(base_url=served.url, timeout=30) as http, ThreadPoolExecutor(1) as pool:
+            token = sign_in(http, served.url)
+            in_flight = pool.submit(call_echo, http, token, "2")
+            time.sleep(0.7)
+            served.process.send_signal(signal.SIGTERM)
+            response = in_flight.result()
+        assert response.status_code == 200, response.text
+        assert "slept 2" in response.text and '"isError":false' in response.text.replace(" ", "")
+        assert served.process.wait(timeout=30) == 0
+    finally:
+        serving.stop(served)
+
+
+def test_a_tool_call_past_the_timeout_is_stopped(
+    slow_project: Path, shared_redis: dict[str, str], tmp_path: Path
+) -> None:
+    add_user(slow_project, shared_redis, tmp_path)
+    with (
+        serving.serve(slow_project, PACKAGE, tmp_path, TOOL_TIMEOUT="0.5", **shared_redis) as served,
+        httpx.Client(base_url=served.url, timeout=30) as http,
+    ):
+        token = sign_in(http, served.url)
+        started = time.monotonic()
+        response = call_echo(http, token, "5")
+        elapsed = time.monotonic() - started
+    assert response.status_code == 200, response.text
+    result = response.json()["result"]
+    assert result["isError"] is True
+    assert "echo took longer than 0.5 s and was stopped" in result["content"][0]["text"]
+    assert elapsed < 4
