@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import http.server
 import json
 import os
 import re
@@ -18,12 +19,13 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 import tomllib
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import httpx
 import pytest
@@ -32,7 +34,7 @@ import tomli_w
 import yaml
 
 from . import serving
-from .conftest import mcpgen, service_env
+from .conftest import mcpgen, require_or_skip, service_env
 
 NAME = "ops-kit"
 PACKAGE = "ops_kit"
@@ -243,7 +245,7 @@ def site_for_loopback(project: Path, upstreams: list[str], port: int) -> str:
 
 def test_nginx_accepts_the_generated_config(project: Path, tmp_path: Path) -> None:
     if not serving.nginx_available():
-        pytest.skip("nginx is not installed")
+        require_or_skip("nginx is not installed (Debian package nginx)")
     site = tmp_path / "site.conf"
     site.write_text(site_for_loopback(project, ["127.0.0.1:9"], serving.free_port()))
     result = serving.nginx_check(site, tmp_path / "nginx")
@@ -335,7 +337,7 @@ def served_calls(served: serving.Served) -> list[dict[str, Any]]:
 
 def test_two_replicas_behind_the_generated_nginx(project: Path, shared_redis: dict[str, str], tmp_path: Path) -> None:
     if not serving.nginx_available():
-        pytest.skip("nginx is not installed")
+        require_or_skip("nginx is not installed (Debian package nginx)")
     port = serving.free_port()
     public_url = f"http://127.0.0.1:{port}"
     add_user(project, shared_redis, tmp_path)
@@ -449,3 +451,41 @@ def test_a_tool_call_past_the_timeout_is_stopped(
     assert result["isError"] is True
     assert "echo took longer than 0.5 s and was stopped" in result["content"][0]["text"]
     assert elapsed < 4
+
+
+class Collector(http.server.BaseHTTPRequestHandler):
+    """An OTLP/HTTP endpoint that keeps what it is sent."""
+
+    received: ClassVar[list[bytes]] = []
+
+    def do_POST(self) -> None:
+        self.received.append(self.rfile.read(int(self.headers["Content-Length"])))
+        self.send_response(200)
+        self.send_header("Content-Type", "application/x-protobuf")
+        self.end_headers()
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+def test_traceparent_continues_into_exported_spans(project: Path, shared_redis: dict[str, str], tmp_path: Path) -> None:
+    collector = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Collector)
+    threading.Thread(target=collector.serve_forever, daemon=True).start()
+    trace_id, parent_id = secrets.token_hex(16), secrets.token_hex(8)
+    otel = {
+        "OTEL_EXPORTER_OTLP_ENDPOINT": f"http://127.0.0.1:{collector.server_port}",
+        "OTEL_BSP_SCHEDULE_DELAY": "100",
+    }
+    try:
+        with serving.serve(project, PACKAGE, tmp_path, **shared_redis, **otel) as served:
+            traced = httpx.get(f"{served.url}/healthz", headers={"traceparent": f"00-{trace_id}-{parent_id}-01"})
+            assert traced.status_code == 200
+            deadline = time.monotonic() + 15
+            while not any(bytes.fromhex(trace_id) in body for body in Collector.received):
+                assert time.monotonic() < deadline, f"no span of trace {trace_id} exported"
+                time.sleep(0.1)
+        # The span is the caller's child: its parent span id travels with it (OTLP protobuf keeps the raw bytes).
+        (body,) = [body for body in Collector.received if bytes.fromhex(trace_id) in body][:1]
+        assert bytes.fromhex(parent_id) in body and b"GET /healthz" in body
+    finally:
+        collector.shutdown()
