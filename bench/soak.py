@@ -14,6 +14,13 @@ and started again 3 s later. The report: requests by kind, 5xx and connection er
 windows (a window lasts until 10 s after the restart), lost tokens (a token this client holds as valid that
 the server no longer honours: any 401 or invalid_grant), and each replica's RSS growth from warm-up to end.
 The targets: zero lost tokens, zero 5xx outside the windows, flat memory.
+
+Measured (60 s runs, 2-core machine shared with other work): zero 5xx and zero errors outside the windows on
+both backends, RSS flat within about 5 MiB. Not yet zero lost tokens: each run loses about 2 refresh tokens
+while the killed replica is down ("refresh token does not exist"). Most likely a refresh the killed replica
+had already rotated is retried (by nginx, or by the client after a 502), and the retry of the spent token is
+taken for reuse, which revokes the family. A short reuse grace period for the previous refresh token (as
+several authorization servers offer) would fix it; it is not implemented yet.
 """
 
 from __future__ import annotations
@@ -39,6 +46,7 @@ from pathlib import Path
 import httpx
 
 CALLBACK = "http://127.0.0.1:33418/callback"
+WINDOWS = ["replica restart", "store restart"]  # the faults, in the order they happen
 ACCEPT = "application/json, text/event-stream"
 USER, PASSWORD = "soak", secrets.token_urlsafe(16)
 SPEC = """\
@@ -346,7 +354,9 @@ class Soak:
     def lose(self, client: Client, what: str) -> None:
         """A token the client holds was refused; it signs in again (as a real client would)."""
         lost = self.tally.lost_after_failed_refresh if client.unsure else self.tally.lost
-        where = "inside a fault window" if self.tally.in_window() else "outside the fault windows"
+        now = time.monotonic()
+        faults = [name for (start, end), name in zip(self.tally.windows, WINDOWS, strict=False) if start <= now <= end]
+        where = f"during the {faults[0]}" if faults else "outside the fault windows"
         lost.append(f"{what} {where} ({client.client_id})")
         client.access = client.refresh = ""
         client.unsure = False
