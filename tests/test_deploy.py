@@ -10,17 +10,22 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import http.server
 import json
 import os
 import re
 import secrets
+import shutil
+import signal
 import subprocess
 import sys
+import threading
+import time
 import tomllib
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import httpx
 import pytest
@@ -29,7 +34,7 @@ import tomli_w
 import yaml
 
 from . import serving
-from .conftest import mcpgen, service_env
+from .conftest import mcpgen, require_or_skip, service_env
 
 NAME = "ops-kit"
 PACKAGE = "ops_kit"
@@ -240,7 +245,7 @@ def site_for_loopback(project: Path, upstreams: list[str], port: int) -> str:
 
 def test_nginx_accepts_the_generated_config(project: Path, tmp_path: Path) -> None:
     if not serving.nginx_available():
-        pytest.skip("nginx is not installed")
+        require_or_skip("nginx is not installed (Debian package nginx)")
     site = tmp_path / "site.conf"
     site.write_text(site_for_loopback(project, ["127.0.0.1:9"], serving.free_port()))
     result = serving.nginx_check(site, tmp_path / "nginx")
@@ -332,11 +337,12 @@ def served_calls(served: serving.Served) -> list[dict[str, Any]]:
 
 def test_two_replicas_behind_the_generated_nginx(project: Path, shared_redis: dict[str, str], tmp_path: Path) -> None:
     if not serving.nginx_available():
-        pytest.skip("nginx is not installed")
+        require_or_skip("nginx is not installed (Debian package nginx)")
     port = serving.free_port()
     public_url = f"http://127.0.0.1:{port}"
     add_user(project, shared_redis, tmp_path)
-    env = {**shared_redis, "PUBLIC_URL": public_url}
+    # Four registrations per address per minute, counted in Redis: the replicas enforce one limit.
+    env = {**shared_redis, "PUBLIC_URL": public_url, "RATE_LIMIT_REGISTER": "4/60"}
     with (
         serving.serve(project, PACKAGE, tmp_path, **env) as one,
         serving.serve(project, PACKAGE, tmp_path, **env) as two,
@@ -349,6 +355,9 @@ def test_two_replicas_behind_the_generated_nginx(project: Path, shared_redis: di
             # The sign-in itself crosses replicas: its steps share state only through Redis.
             token = sign_in(http, public_url)
             assert call_tools(http, token, 20) == [200] * 20
+            body = {"redirect_uris": [CALLBACK], "token_endpoint_auth_method": "none"}
+            registered = [http.post("/register", json=body).status_code for _ in range(5)]
+            assert registered == [201, 201, 201, 429, 429]  # the sign-in made the first
     # Stopped, so every log line is written.
     calls = [served_calls(one), served_calls(two)]
     assert all(calls), "round robin should give each replica some of the calls"
@@ -368,3 +377,115 @@ def test_two_workers_serve_any_request(project: Path, shared_redis: dict[str, st
         assert statuses == [200] * 40
     pids = {line["pid"] for line in served_calls(served)}
     assert len(pids) == 2, f"calls were served by {pids}"
+
+
+# What a user might write in the tool's own module: a call that takes a while.
+SLOW_TOOL = '''"""The `echo` tool, slow on purpose: it sleeps as many seconds as `text` says."""
+
+from __future__ import annotations
+
+import asyncio
+
+from key_value.aio.protocols import AsyncKeyValue
+
+
+async def echo(store: AsyncKeyValue, *, text: str) -> str:
+    await asyncio.sleep(float(text))
+    return f"slept {text}"
+'''
+
+
+@pytest.fixture(scope="module")
+def slow_project(project: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    copy = tmp_path_factory.mktemp("slow") / NAME
+    shutil.copytree(project, copy, ignore=shutil.ignore_patterns(".git"))
+    (copy / PACKAGE / "tools" / "echo.py").write_text(SLOW_TOOL)
+    return copy
+
+
+def call_echo(http: httpx.Client, token: str, seconds: str) -> httpx.Response:
+    headers = {"Authorization": f"Bearer {token}", "Accept": ACCEPT, "MCP-Protocol-Version": "2025-06-18"}
+    body = {
+        "jsonrpc": "2.0",
+        "id": 1,
+        "method": "tools/call",
+        "params": {"name": "echo", "arguments": {"text": seconds}},
+    }
+    return http.post("/mcp", json=body, headers=headers)
+
+
+def test_sigterm_lets_the_call_in_flight_finish(
+    slow_project: Path, shared_redis: dict[str, str], tmp_path: Path
+) -> None:
+    add_user(slow_project, shared_redis, tmp_path)
+    served = serving.start(slow_project, PACKAGE, tmp_path, **shared_redis)
+    try:
+        serving.wait_healthy(served)
+        with httpx.Client(base_url=served.url, timeout=30) as http, ThreadPoolExecutor(1) as pool:
+            token = sign_in(http, served.url)
+            in_flight = pool.submit(call_echo, http, token, "2")
+            time.sleep(0.7)
+            served.process.send_signal(signal.SIGTERM)
+            response = in_flight.result()
+        assert response.status_code == 200, response.text
+        assert "slept 2" in response.text and '"isError":false' in response.text.replace(" ", "")
+        assert served.process.wait(timeout=30) == 0
+    finally:
+        serving.stop(served)
+
+
+def test_a_tool_call_past_the_timeout_is_stopped(
+    slow_project: Path, shared_redis: dict[str, str], tmp_path: Path
+) -> None:
+    add_user(slow_project, shared_redis, tmp_path)
+    with (
+        serving.serve(slow_project, PACKAGE, tmp_path, TOOL_TIMEOUT="0.5", **shared_redis) as served,
+        httpx.Client(base_url=served.url, timeout=30) as http,
+    ):
+        token = sign_in(http, served.url)
+        started = time.monotonic()
+        response = call_echo(http, token, "5")
+        elapsed = time.monotonic() - started
+    assert response.status_code == 200, response.text
+    result = response.json()["result"]
+    assert result["isError"] is True
+    assert "echo took longer than 0.5 s and was stopped" in result["content"][0]["text"]
+    assert elapsed < 4
+
+
+class Collector(http.server.BaseHTTPRequestHandler):
+    """An OTLP/HTTP endpoint that keeps what it is sent."""
+
+    received: ClassVar[list[bytes]] = []
+
+    def do_POST(self) -> None:
+        self.received.append(self.rfile.read(int(self.headers["Content-Length"])))
+        self.send_response(200)
+        self.send_header("Content-Type", "application/x-protobuf")
+        self.end_headers()
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+def test_traceparent_continues_into_exported_spans(project: Path, shared_redis: dict[str, str], tmp_path: Path) -> None:
+    collector = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Collector)
+    threading.Thread(target=collector.serve_forever, daemon=True).start()
+    trace_id, parent_id = secrets.token_hex(16), secrets.token_hex(8)
+    otel = {
+        "OTEL_EXPORTER_OTLP_ENDPOINT": f"http://127.0.0.1:{collector.server_port}",
+        "OTEL_BSP_SCHEDULE_DELAY": "100",
+    }
+    try:
+        with serving.serve(project, PACKAGE, tmp_path, **shared_redis, **otel) as served:
+            traced = httpx.get(f"{served.url}/healthz", headers={"traceparent": f"00-{trace_id}-{parent_id}-01"})
+            assert traced.status_code == 200
+            deadline = time.monotonic() + 15
+            while not any(bytes.fromhex(trace_id) in body for body in Collector.received):
+                assert time.monotonic() < deadline, f"no span of trace {trace_id} exported"
+                time.sleep(0.1)
+        # The span is the caller's child: its parent span id travels with it (OTLP protobuf keeps the raw bytes).
+        (body,) = [body for body in Collector.received if bytes.fromhex(trace_id) in body][:1]
+        assert bytes.fromhex(parent_id) in body and b"GET /healthz" in body
+    finally:
+        collector.shutdown()

@@ -22,6 +22,7 @@ import httpx
 import pytest
 
 from . import serving
+from .conftest import require_or_skip
 
 PUBLIC_HOST = "mcp.example.test"
 CALLBACK = "http://127.0.0.1:33418/callback"
@@ -81,7 +82,7 @@ class ToProxy(httpx.HTTPTransport):
 @pytest.fixture(scope="module")
 def journal(new_project: Callable[[str], Path]) -> Path:
     if not serving.nginx_available():
-        pytest.skip("nginx is not installed")
+        require_or_skip("nginx is not installed (Debian package nginx)")
     return new_project("journal")
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hmac
 import json
 import logging
+import os
 import re
 import time
 import traceback
@@ -18,6 +19,7 @@ from collections.abc import Collection
 from contextvars import ContextVar
 from typing import Any
 
+from opentelemetry import propagate, trace
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client import generate_latest
 from starlette.datastructures import Headers
@@ -113,6 +115,29 @@ def configure_logging(level: str) -> None:
     logging.getLogger("mcp.server.streamable_http").setLevel(max(root.level, logging.WARNING))
 
 
+def configure_tracing(service: str) -> trace.Tracer | None:
+    """A tracer exporting spans over OTLP/HTTP when OTEL_EXPORTER_OTLP_ENDPOINT is set, else None.
+
+    The exporter reads the standard OTEL_* variables itself. It needs the project's `otel` extra.
+    """
+    if not os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT"):
+        return None
+    try:
+        from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+        from opentelemetry.sdk.resources import Resource
+        from opentelemetry.sdk.trace import TracerProvider
+        from opentelemetry.sdk.trace.export import BatchSpanProcessor
+    except ImportError:
+        message = "OTEL_EXPORTER_OTLP_ENDPOINT is set but the otel extra is not installed: no traces"
+        logging.getLogger(__name__).warning(message)
+        return None
+    provider = TracerProvider(resource=Resource.create({"service.name": service}))
+    provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
+    # Global, so fastmcp's own spans (tool calls) join the same traces.
+    trace.set_tracer_provider(provider)
+    return trace.get_tracer(__name__)
+
+
 class Metrics:
     """The server's Prometheus metrics, in a registry of its own (one per app)."""
 
@@ -140,12 +165,19 @@ class Observe:
     """Outermost layer: request id, access log line, metrics, and the /metrics endpoint."""
 
     def __init__(
-        self, app: ASGIApp, *, metrics: Metrics, tools: Collection[str], metrics_token: str = ""
+        self,
+        app: ASGIApp,
+        *,
+        metrics: Metrics,
+        tools: Collection[str],
+        metrics_token: str = "",
+        tracer: trace.Tracer | None = None,
     ) -> None:
         self.app = app
         self.metrics = metrics
         self.tools = set(tools)
         self.metrics_token = metrics_token
+        self.tracer = tracer
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -173,7 +205,19 @@ class Observe:
             await send(message)
 
         try:
-            await self.app(scope, receive, sending)
+            if self.tracer is None:
+                await self.app(scope, receive, sending)
+            else:
+                # W3C trace context: the caller's traceparent makes this request's span its child.
+                parent = propagate.extract(dict(headers.items()))
+                name = f"{scope['method']} {scope['path'] if scope['path'] in KNOWN_PATHS else 'other'}"
+                kind = trace.SpanKind.SERVER
+                with self.tracer.start_as_current_span(name, context=parent, kind=kind) as span:
+                    await self.app(scope, receive, sending)
+                    span.set_attribute("http.response.status_code", status)
+                    for field in ("mcp_method", "tool", "client_id"):
+                        if field in request:
+                            span.set_attribute(f"mcp.{field}", str(request[field]))
         finally:
             current.reset(token)
             self._record(scope, request_id, request, status, challenge, time.perf_counter() - started)
