@@ -1,9 +1,9 @@
 """Limits that keep one client from starving the others: request rates and tool call time.
 
 Rates are counted per client in the shared store, in fixed windows, so they hold across
-workers and replicas. Counting is a read and a write, not an atomic increment: requests from
-one client that race on several replicas may each see the same count, so a burst can pass
-a little over the limit. When the store cannot be reached the request is let through (and
+workers and replicas. Adding to the count is a read and a write, not an atomic increment, and
+busy buckets are written in batches: a burst spread over several replicas can pass a little
+over the limit. When the store cannot be reached the request is let through (and
 /readyz already reports the outage): a limiter must not turn a store hiccup into an outage.
 """
 
@@ -14,6 +14,7 @@ import logging
 import math
 import re
 import time
+from dataclasses import dataclass
 from typing import NamedTuple
 
 import mcp_types as mt
@@ -45,25 +46,66 @@ class Rate(NamedTuple):
         return cls(int(found.group(1)), int(found.group(2)))
 
 
+# How often a replica writes what it counted to the store, at the latest.
+SYNC_SECONDS = 1.0
+
+
+@dataclass
+class Window:
+    """One client's count in one window, as this process knows it."""
+
+    ends: float
+    shared: int = 0  # in the store at the last sync, this process's requests included
+    pending: int = 0  # counted here since, not yet in the store
+    synced: float = 0.0
+
+
 class Limiter:
+    """Fixed-window counts in the store. Each process adds what it counted every `rate / 50`
+    requests or SYNC_SECONDS, so a busy tools/call does not pay two store round trips, and a
+    slow endpoint (a batch of one) is counted exactly."""
+
     def __init__(self, store: AsyncKeyValue) -> None:
         self.store = store
+        self._windows: dict[str, Window] = {}
 
     async def wait(self, bucket: str, client: str, rate: Rate) -> int | None:
         """Count one request; the seconds until the client may try again if it is over the rate."""
         if rate.requests == 0:
             return None
         now = time.time()
-        window = int(now // rate.seconds)
-        key = f"{bucket}:{client}:{window}"
-        try:
-            seen = await self.store.get(key, collection="rate_limits") or {"count": 0}
-            if seen["count"] >= rate.requests:
-                return max(1, math.ceil((window + 1) * rate.seconds - now))
-            await self.store.put(key, {"count": seen["count"] + 1}, collection="rate_limits", ttl=rate.seconds)
-        except Exception as exc:
-            logger.warning("rate limit not checked, store unavailable: %s", type(exc).__name__)
+        number = int(now // rate.seconds)
+        key = f"{bucket}:{client}:{number}"
+        window = self._windows.get(key) or self._open(key, ends=(number + 1) * rate.seconds)
+        retry_after = max(1, math.ceil(window.ends - now))
+        # Counts only grow within a window, so an old answer of "over" is still right.
+        if window.shared + window.pending >= rate.requests:
+            return retry_after
+        window.pending += 1
+        if window.pending >= max(1, rate.requests // 50) or time.monotonic() - window.synced >= SYNC_SECONDS:
+            await self._sync(key, window, rate)
+            if window.shared > rate.requests:  # other replicas used the rest first
+                return retry_after
         return None
+
+    def _open(self, key: str, ends: float) -> Window:
+        if len(self._windows) >= 10_000:
+            now = time.time()
+            self._windows = {k: w for k, w in self._windows.items() if w.ends > now}
+        window = self._windows[key] = Window(ends=ends)
+        return window
+
+    async def _sync(self, key: str, window: Window, rate: Rate) -> None:
+        window.synced = time.monotonic()
+        try:
+            stored = await self.store.get(key, collection="rate_limits") or {"count": 0}
+            count = int(stored["count"]) + window.pending
+            await self.store.put(key, {"count": count}, collection="rate_limits", ttl=rate.seconds)
+        except Exception as exc:
+            # Kept as pending, to be written at the next sync.
+            logger.warning("rate limit not shared, store unavailable: %s", type(exc).__name__)
+            return
+        window.shared, window.pending = count, 0
 
 
 def too_many(retry_after: int, jsonrpc: bool) -> JSONResponse:
