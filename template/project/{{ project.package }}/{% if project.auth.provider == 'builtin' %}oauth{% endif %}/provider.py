@@ -109,6 +109,7 @@ class BuiltinAuthorizationServer(OAuthProvider):
             signing_key=settings.jwt_signing_key.get_secret_value(),
             access_ttl=settings.access_token_ttl,
             refresh_ttl=settings.refresh_token_ttl,
+            reuse_grace=settings.refresh_reuse_grace,
         )
         self.users = Users(store)
         self.documents = ClientDocuments(

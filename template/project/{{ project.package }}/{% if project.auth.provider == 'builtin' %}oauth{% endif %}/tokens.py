@@ -2,7 +2,9 @@
 
 A grant (one user's consent to one client) starts a token family. Every refresh replaces the
 refresh token; presenting a replaced one again means it leaked, so the whole family is revoked
-(RFC 9700 §4.14.2), and so are its access tokens, which carry the family id.
+(RFC 9700 §4.14.2), and so are its access tokens, which carry the family id. The one exception
+is a retry within REFRESH_REUSE_GRACE seconds: when a replica dies or a proxy times out after
+the rotation, the client never saw the new token and sends the old one again.
 """
 
 from __future__ import annotations
@@ -41,13 +43,21 @@ def digest(token: str) -> str:
 
 class Tokens:
     def __init__(
-        self, store: AsyncKeyValue, *, issuer: str, signing_key: str, access_ttl: int, refresh_ttl: int
+        self,
+        store: AsyncKeyValue,
+        *,
+        issuer: str,
+        signing_key: str,
+        access_ttl: int,
+        refresh_ttl: int,
+        reuse_grace: int,
     ) -> None:
         self.store = store
         self.issuer = issuer
         self.signing_key = signing_key
         self.access_ttl = access_ttl
         self.refresh_ttl = refresh_ttl
+        self.reuse_grace = reuse_grace
         self._revoked: dict[str, tuple[bool, float]] = {}
         # Verifying a signature costs more than the rest of a small tool call; clients reuse tokens.
         self._verified: dict[str, tuple[AccessToken, float]] = {}
@@ -127,16 +137,24 @@ class Tokens:
             revoked = await self.store.get(grant.family, collection="revoked_families") is not None
             return None if revoked else grant
         used = await self.store.get(digest(refresh), collection="used_refresh_tokens")
-        if used is not None:
-            await self.revoke_family(str(used["family"]))
+        if used is None:
+            return None
+        if time.time() <= float(used.get("retry_until", 0)):
+            grant = Grant.model_validate(used["grant"])
+            revoked = await self.store.get(grant.family, collection="revoked_families") is not None
+            return None if revoked else grant
+        await self.revoke_family(str(used["family"]))
         return None
 
     async def use_refresh(self, refresh: str, grant: Grant) -> bool:
         """Spend a refresh token once; False if it was already spent (then its family is revoked)."""
         if not await self.store.delete(digest(refresh), collection="refresh_tokens"):
+            used = await self.store.get(digest(refresh), collection="used_refresh_tokens")
+            if used is not None and time.time() <= float(used.get("retry_until", 0)):
+                return True  # a retry; the grace is not extended by it
             await self.revoke_family(grant.family)
             return False
-        marker = {"family": grant.family}
+        marker = {"family": grant.family, "grant": grant.model_dump(), "retry_until": time.time() + self.reuse_grace}
         await self.store.put(digest(refresh), marker, collection="used_refresh_tokens", ttl=self.refresh_ttl)
         return True
 
