@@ -148,15 +148,17 @@ class Tokens:
 
     async def use_refresh(self, refresh: str, grant: Grant) -> bool:
         """Spend a refresh token once; False if it was already spent (then its family is revoked)."""
-        if not await self.store.delete(digest(refresh), collection="refresh_tokens"):
-            used = await self.store.get(digest(refresh), collection="used_refresh_tokens")
-            if used is not None and time.time() <= float(used.get("retry_until", 0)):
-                return True  # a retry; the grace is not extended by it
-            await self.revoke_family(grant.family)
-            return False
-        marker = {"family": grant.family, "grant": grant.model_dump(), "retry_until": time.time() + self.reuse_grace}
-        await self.store.put(digest(refresh), marker, collection="used_refresh_tokens", ttl=self.refresh_ttl)
-        return True
+        used = await self.store.get(digest(refresh), collection="used_refresh_tokens")
+        if used is None:
+            # Marked spent before it is deleted: a process killed in between leaves a token that
+            # is still known, never one that vanished.
+            marker = {"family": grant.family, "grant": grant.model_dump(), "retry_until": time.time() + self.reuse_grace}
+            await self.store.put(digest(refresh), marker, collection="used_refresh_tokens", ttl=self.refresh_ttl)
+        spent_here = await self.store.delete(digest(refresh), collection="refresh_tokens")
+        if spent_here or (used is not None and time.time() <= float(used.get("retry_until", 0))):
+            return True
+        await self.revoke_family(grant.family)
+        return False
 
     async def revoke_family(self, family: str) -> None:
         await self.store.put(family, {"revoked": True}, collection="revoked_families", ttl=self.refresh_ttl)
