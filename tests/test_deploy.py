@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import httpx
+import kubernetes_validate
 import pytest
 import redis
 import tomli_w
@@ -36,6 +37,8 @@ import yaml
 from . import serving
 from .conftest import mcpgen, require_or_skip, service_env
 
+# The oldest Kubernetes minor still in common support; the manifests use only its stable APIs.
+KUBERNETES_VERSION = "1.30.0"
 NAME = "ops-kit"
 PACKAGE = "ops_kit"
 SPEC: dict[str, Any] = {
@@ -206,6 +209,13 @@ def test_kubernetes_manifests_hold_together(project: Path) -> None:
         "Service",
     ]
     assert kubernetes_problems(docs) == []
+    # Kubernetes' own OpenAPI schemas (kubernetes-validate ships them): unknown fields are errors too.
+    for doc in docs:
+        kubernetes_validate.validate(doc, KUBERNETES_VERSION, strict=True)
+    misspelt = next(d for d in docs if d["kind"] == "Deployment")
+    misspelt = {**misspelt, "spec": {**misspelt["spec"], "replica": 2}}
+    with pytest.raises(kubernetes_validate.ValidationError):
+        kubernetes_validate.validate(misspelt, KUBERNETES_VERSION, strict=True)
     (secret,) = [d for d in docs if d["kind"] == "Secret"]
     assert {"STORAGE_KEY", "JWT_SIGNING_KEY", "STORAGE_URL"} <= set(secret["stringData"])
     # The check itself catches what it claims to.
