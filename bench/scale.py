@@ -31,9 +31,11 @@ from pathlib import Path
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import ADD_TOOL, NGINX_MAIN, TOOL_BODY
 from server import CALL, HEADERS, LUA, PROTOCOL, Bench, Server, cpu_seconds, expect, free_port
 
-SPEC = """\
+SPEC = (
+    """\
 [server]
 name = "benchsrv"
 stateless = true
@@ -44,36 +46,9 @@ backend = "sqlite"
 
 [deploy]
 target = ["docker", "compose"]
-
-[[tools]]
-name = "add"
-description = "Add two integers."
-returns = "integer"
-
-  [[tools.params]]
-  name = "a"
-  type = "integer"
-
-  [[tools.params]]
-  name = "b"
-  type = "integer"
 """
-NGINX_MAIN = """\
-daemon off;
-worker_processes 1;
-pid {dir}/nginx.pid;
-error_log stderr warn;
-events {{ worker_connections 1024; }}
-http {{
-    access_log off;
-    client_body_temp_path {dir}/body;
-    proxy_temp_path {dir}/proxy;
-    fastcgi_temp_path {dir}/fastcgi;
-    uwsgi_temp_path {dir}/uwsgi;
-    scgi_temp_path {dir}/scgi;
-    include {site};
-}}
-"""
+    + ADD_TOOL
+)
 
 
 def tree_cpu(pid: int) -> float:
@@ -163,9 +138,7 @@ def main() -> None:
         project = bench.work / "scale"
         new = [sys.executable, "-m", "mcpgen", "new", str(project), "--spec", str(spec), "--yes"]
         subprocess.run(new, check=True, stdout=subprocess.DEVNULL)
-        (project / "benchsrv" / "tools" / "add.py").write_text(
-            "async def add(store: object, *, a: int, b: int) -> int:\n    return a + b\n"
-        )
+        (project / "benchsrv" / "tools" / "add.py").write_text(TOOL_BODY)
         dotenv = (line.split("=", 1) for line in (project / ".env").read_text().splitlines() if "=" in line)
         env = {**os.environ, **dict(dotenv), "PYTHONPATH": str(project), "DATA_DIR": str(project / "data")}
         env["LOG_LEVEL"] = "WARNING"

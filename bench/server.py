@@ -39,6 +39,8 @@ from pathlib import Path
 import httpx
 import jwt
 
+from common import ADD_TOOL, TOOL_BODY
+
 SERVER_CPU, CLIENT_CPU = "0", "1"
 PROTOCOL = "2025-06-18"
 CALL = {"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": "add", "arguments": {"a": 1, "b": 2}}}
@@ -50,7 +52,8 @@ BACKENDS = {  # backend: STORAGE_URL (None: embedded)
     "postgres": "postgresql://postgres@127.0.0.1:5432/test",
 }
 
-SPEC = """\
+SPEC = (
+    """\
 [server]
 name = "benchsrv"
 description = "tools/call benchmark."
@@ -63,26 +66,9 @@ provider = "{auth}"
 
 [storage]
 backend = "{backend}"
-
-[[tools]]
-name = "add"
-description = "Add two integers."
-returns = "integer"
-
-  [[tools.params]]
-  name = "a"
-  type = "integer"
-
-  [[tools.params]]
-  name = "b"
-  type = "integer"
 """
-
-# The generated example body counts calls in the store; every server gets the same body instead.
-TOOL_BODY = """\
-async def add(store: object, *, a: int, b: int) -> int:
-    return a + b
-"""
+    + ADD_TOOL
+)
 
 # (c): the same tool, fastmcp's JWT verifier, and uvicorn run the way the generated `serve` runs it.
 BASELINE = """\

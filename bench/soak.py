@@ -43,11 +43,14 @@ from pathlib import Path
 
 import httpx
 
+from common import ADD_TOOL, NGINX_MAIN, TOOL_BODY
+
 CALLBACK = "http://127.0.0.1:33418/callback"
 WINDOWS = ["replica restart", "store restart"]  # the faults, in the order they happen
 ACCEPT = "application/json, text/event-stream"
 USER, PASSWORD = "soak", secrets.token_urlsafe(16)
-SPEC = """\
+SPEC = (
+    """\
 [server]
 name = "soaksrv"
 stateless = true
@@ -61,36 +64,9 @@ backend = "{backend}"
 [deploy]
 replicas = 2
 target = ["docker", "compose"]
-
-[[tools]]
-name = "add"
-description = "Add two integers."
-returns = "integer"
-
-  [[tools.params]]
-  name = "a"
-  type = "integer"
-
-  [[tools.params]]
-  name = "b"
-  type = "integer"
 """
-NGINX_MAIN = """\
-daemon off;
-worker_processes 1;
-pid {dir}/nginx.pid;
-error_log {dir}/error.log warn;
-events {{ worker_connections 1024; }}
-http {{
-    access_log off;
-    client_body_temp_path {dir}/body;
-    proxy_temp_path {dir}/proxy;
-    fastcgi_temp_path {dir}/fastcgi;
-    uwsgi_temp_path {dir}/uwsgi;
-    scgi_temp_path {dir}/scgi;
-    include {site};
-}}
-"""
+    + ADD_TOOL
+)
 
 
 def free_port() -> int:
@@ -229,9 +205,7 @@ class Soak:
             check=True,
             capture_output=True,
         )
-        (self.project / "soaksrv" / "tools" / "add.py").write_text(
-            "async def add(store: object, *, a: int, b: int) -> int:\n    return a + b\n"
-        )
+        (self.project / "soaksrv" / "tools" / "add.py").write_text(TOOL_BODY)
         dotenv = (line.split("=", 1) for line in (self.project / ".env").read_text().splitlines() if "=" in line)
         nginx_port = free_port()
         self.public_url = f"http://127.0.0.1:{nginx_port}"
