@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -27,6 +29,30 @@ def require_or_skip(reason: str) -> NoReturn:
     if REQUIRE_SERVICES:
         pytest.fail(f"{reason} (MCPGEN_REQUIRE_SERVICES=1 makes this a failure)")
     pytest.skip(reason)
+
+
+def npm_package(package: str, version: str, folder: str) -> Path:
+    """A node package installed under .cache/<folder> (npm runs once per version); its own folder."""
+    prefix = ROOT / ".cache" / folder
+    installed = prefix / "node_modules" / package
+
+    def installed_version() -> str | None:
+        manifest = installed / "package.json"
+        return str(json.loads(manifest.read_text(encoding="utf-8")).get("version")) if manifest.is_file() else None
+
+    npm = shutil.which("npm")
+    if shutil.which("node") is None or npm is None:
+        require_or_skip(f"node and npm are needed to run {package}")
+    if installed_version() != version:
+        prefix.mkdir(parents=True, exist_ok=True)
+        command = [npm, "install", "--prefix", str(prefix), "--no-audit", "--no-fund", f"{package}@{version}"]
+        try:
+            done = subprocess.run(command, capture_output=True, text=True, timeout=300)
+        except subprocess.TimeoutExpired:
+            require_or_skip(f"npm install {package}@{version} timed out")
+        if done.returncode or installed_version() != version:
+            require_or_skip(f"npm install {package}@{version} failed: {done.stderr.strip()[-500:]}")
+    return installed
 
 
 # The services generated projects on redis or postgres use (CI has both on this machine).

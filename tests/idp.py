@@ -25,37 +25,15 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import RSAAlgorithm
 
-from .conftest import EXAMPLES, require_or_skip
+from .conftest import EXAMPLES, npm_package
 
-REPO = Path(__file__).resolve().parent.parent
 OIDC_PROVIDER_VERSION = "9.13.3"
-OIDC_PROVIDER_DIR = REPO / ".cache" / "oidc-provider"
 SCRIPT = Path(__file__).with_name("oidc_provider.mjs")
 
 
-def installed_version() -> str | None:
-    manifest = OIDC_PROVIDER_DIR / "node_modules" / "oidc-provider" / "package.json"
-    if not manifest.is_file():
-        return None
-    return str(json.loads(manifest.read_text(encoding="utf-8")).get("version"))
-
-
 def install() -> Path:
-    """The folder oidc-provider is installed in, running npm on first use."""
-    npm = shutil.which("npm")
-    if shutil.which("node") is None or npm is None:
-        require_or_skip("node and npm are needed to run the oidc-provider identity provider")
-    if installed_version() != OIDC_PROVIDER_VERSION:
-        package = f"oidc-provider@{OIDC_PROVIDER_VERSION}"
-        OIDC_PROVIDER_DIR.mkdir(parents=True, exist_ok=True)
-        cmd = [npm, "install", "--prefix", str(OIDC_PROVIDER_DIR), "--no-audit", "--no-fund", package]
-        try:
-            proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
-        except subprocess.TimeoutExpired:
-            require_or_skip(f"npm install {package} timed out")
-        if proc.returncode or installed_version() != OIDC_PROVIDER_VERSION:
-            require_or_skip(f"npm install {package} failed: {proc.stderr.strip()[-500:]}")
-    return OIDC_PROVIDER_DIR
+    """The folder oidc-provider is installed in (its node_modules), running npm on first use."""
+    return npm_package("oidc-provider", OIDC_PROVIDER_VERSION, "oidc-provider").parent.parent
 
 
 def signing_key() -> dict[str, Any]:

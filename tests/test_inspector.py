@@ -7,7 +7,6 @@ tests skip, unless MCPGEN_REQUIRE_SERVICES=1 makes a missing service a failure.
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -18,39 +17,17 @@ from typing import Any
 import pytest
 
 from . import serving
-from .conftest import require_or_skip
+from .conftest import npm_package
 
 REPO = Path(__file__).resolve().parent.parent
 # inspector-cli 2.x needs Node >= 22.19; 1.0.3 runs on Node 20, but only from its own build folder.
 INSPECTOR_VERSION = "1.0.3"
-INSPECTOR_DIR = REPO / ".cache" / "inspector"
-INSPECTOR_PACKAGE = INSPECTOR_DIR / "node_modules" / "@modelcontextprotocol" / "inspector-cli"
-
-
-def installed_version() -> str | None:
-    manifest = INSPECTOR_PACKAGE / "package.json"
-    if not manifest.is_file():
-        return None
-    return str(json.loads(manifest.read_text(encoding="utf-8")).get("version"))
 
 
 @pytest.fixture(scope="session")
 def inspector() -> Path:
     """The inspector-cli build folder, installed with npm on first use."""
-    npm = shutil.which("npm")
-    if shutil.which("node") is None or npm is None:
-        require_or_skip("node and npm are needed to run the MCP Inspector CLI")
-    if installed_version() != INSPECTOR_VERSION:
-        package = f"@modelcontextprotocol/inspector-cli@{INSPECTOR_VERSION}"
-        cmd = [npm, "install", "--prefix", str(INSPECTOR_DIR), "--no-audit", "--no-fund", package]
-        INSPECTOR_DIR.mkdir(parents=True, exist_ok=True)
-        try:
-            proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
-        except subprocess.TimeoutExpired:
-            require_or_skip(f"npm install {package} timed out")
-        if proc.returncode or installed_version() != INSPECTOR_VERSION:
-            require_or_skip(f"npm install {package} failed: {proc.stderr.strip()[-500:]}")
-    return INSPECTOR_PACKAGE / "build"
+    return npm_package("@modelcontextprotocol/inspector-cli", INSPECTOR_VERSION, "inspector") / "build"
 
 
 @dataclass(frozen=True)
