@@ -44,9 +44,41 @@ DeployTarget = Literal["docker", "compose", "kubernetes", "fly", "render"]
 # Identity providers whose access tokens are JWTs the server checks itself (it is only a resource
 # server); clients register with the provider directly (DCR), so the server needs no secret.
 RESOURCE_SERVER_PROVIDERS: tuple[str, ...] = ("oidc", "auth0", "workos", "descope", "keycloak", "stytch")
+# Providers behind the proxy that the server asks who signed in, at their user endpoint with the
+# upstream access token: GitHub issues no id_token, and Google's userinfo is all the server needs.
+USER_ENDPOINT_PROVIDERS: tuple[str, ...] = ("github", "google")
 # Identity providers without DCR: the server runs fastmcp's OAuth proxy in front of one client
 # registered at the provider (its secret in .env), and issues its own tokens.
-PROXY_PROVIDERS: tuple[str, ...] = ("oidc-proxy",)
+PROXY_PROVIDERS: tuple[str, ...] = ("oidc-proxy", *USER_ENDPOINT_PROVIDERS)
+# Per proxy provider: the prefix of its settings, the name people know it by, and for the
+# user-endpoint ones the real endpoints (defaults the settings override), the scopes asked of it
+# (only what names the person; it knows nothing of the server's scopes), and the field of its
+# user document that ALLOWED_USERS lists.
+UPSTREAMS: dict[str, dict[str, Any]] = {
+    "oidc-proxy": {"env": "OIDC", "name": "the identity provider"},
+    "github": {
+        "env": "GITHUB",
+        "name": "GitHub",
+        "authorize_url": "https://github.com/login/oauth/authorize",
+        "token_url": "https://github.com/login/oauth/access_token",
+        "user_url": "https://api.github.com/user",
+        "scopes": ["read:user"],
+        "user_key": "login",
+        "docs": "GET /user, https://docs.github.com/en/rest/users/users#get-the-authenticated-user",
+        "console": "GitHub → Settings → Developer settings → OAuth Apps → New OAuth App",
+    },
+    "google": {
+        "env": "GOOGLE",
+        "name": "Google",
+        "authorize_url": "https://accounts.google.com/o/oauth2/v2/auth",
+        "token_url": "https://oauth2.googleapis.com/token",
+        "user_url": "https://openidconnect.googleapis.com/v1/userinfo",
+        "scopes": ["openid", "email"],
+        "user_key": "email",
+        "docs": "its userinfo endpoint, OpenID Connect Core 1.0 §5.3; https://developers.google.com/identity/openid-connect/openid-connect#obtaininguserprofileinformation",
+        "console": "Google Cloud console → APIs & Services → Credentials → Create OAuth client ID (Web application)",
+    },
+}
 # Where the provider sends the browser back to the proxy: the one redirect URI to register there.
 PROXY_CALLBACK_PATH = "/auth/callback"
 IMPLEMENTED_PROVIDERS: tuple[str, ...] = ("none", "static", "builtin", *RESOURCE_SERVER_PROVIDERS, *PROXY_PROVIDERS)

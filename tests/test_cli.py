@@ -118,9 +118,9 @@ def test_a_bad_spec_exits_2_and_writes_nothing(tmp_path: Path) -> None:
 
 
 def test_an_unavailable_provider_flag_exits_2(tmp_path: Path) -> None:
-    code, output = mcpgen("new", str(tmp_path / "x"), "--yes", "--auth", "github")
+    code, output = mcpgen("new", str(tmp_path / "x"), "--yes", "--auth", "entra")
     assert code == 2
-    assert "auth.provider: provider 'github' is not available" in output
+    assert "auth.provider: provider 'entra' is not available" in output
     assert not any(tmp_path.iterdir())
 
 
@@ -201,3 +201,16 @@ def test_new_with_the_oauth_proxy_prints_the_callback_to_register(tmp_path: Path
     env = (target / ".env").read_text()
     assert "OIDC_CLIENT_SECRET=change-me" in env and "JWT_SIGNING_KEY=" in env
     assert "https://t.example.com/auth/callback" in (target / "README.md").read_text()
+
+
+def test_new_with_github_prints_where_to_register_and_who_gets_in(tmp_path: Path) -> None:
+    target = tmp_path / "g"
+    code, output = mcpgen("new", str(target), "--yes", "--auth", "github", "--public-url", "https://t.example.com")
+    assert code == 0, output
+    assert "Register one redirect URI for the client at GitHub (GitHub → Settings" in output
+    assert ": https://t.example.com/auth/callback (PUBLIC_URL + /auth/callback)" in output
+    assert "(GITHUB_CLIENT_ID, GITHUB_CLIENT_SECRET)" in output and "ALLOWED_USERS" in output
+    env = (target / ".env").read_text()
+    assert "GITHUB_CLIENT_SECRET=change-me\n" in env and "ALLOWED_USERS=\n" in env and "OIDC_" not in env
+    readme = (target / "README.md").read_text()
+    assert "https://t.example.com/auth/callback" in readme and "everyone who signs in gets every scope" in readme
