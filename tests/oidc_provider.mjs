@@ -16,7 +16,9 @@
 // - GET /user with a Bearer access token: the signed-in account as GitHub's REST API answers it
 //   (`id`, `login`, `name`, `email`), 401 for an unknown or expired token; with the scope
 //   `read:user` this stands in for GitHub. Google's userinfo is the standard /me (with
-//   `email_verified`).
+//   `email_verified`);
+// - scopes `api://APP/x` without a `resource` (Microsoft Entra's v2 style): a JWT access token for
+//   the API `api://APP` whose `scope` holds `api://APP/x`.
 import { readFileSync } from 'node:fs';
 import Provider from 'oidc-provider';
 
@@ -43,11 +45,16 @@ const provider = new Provider(config.issuer, {
     revocation: { enabled: true },
     resourceIndicators: {
       enabled: true,
-      defaultResource: async (_ctx, _client, oneOf) => oneOf,
+      // Like Microsoft Entra's v2 endpoints: scopes `api://APP/x` without `resource` ask for API `api://APP`.
+      defaultResource: async (ctx, _client, oneOf) => {
+        const api = (ctx.oidc.params?.scope ?? '').split(' ').find((s) => s.startsWith('api://'));
+        return oneOf ?? (api ? api.slice(0, api.lastIndexOf('/')) : undefined);
+      },
       useGrantedResource: async () => true,
       getResourceServerInfo: async (_ctx, resource) => ({
         audience: resource,
-        scope: config.scopes.join(' '),
+        // An `api://` API's scopes carry its name, as Entra's do on the wire.
+        scope: config.scopes.map((s) => (resource.startsWith('api://') ? `${resource}/${s}` : s)).join(' '),
         accessTokenFormat: 'jwt',
         accessTokenTTL,
         jwt: { sign: { alg: 'RS256' } },
