@@ -31,7 +31,8 @@ RESOURCE_SERVER_COMBOS = [("oidc", "sqlite", "http", "stateful"), ("auth0", "pos
 PROXY_COMBOS = [
     ("oidc-proxy", "sqlite", "http", "stateful"),
     ("github", "redis", "http", "stateless"),
-    ("google", "sqlite", "both", "stateful"),
+    ("google", "sqlite", "http", "stateful"),
+    ("entra", "postgres", "http", "stateless"),
 ]
 ISSUER_PROVIDERS = (*RESOURCE_SERVER_PROVIDERS, "oidc-proxy")
 # Whose generated tests sign in at the loopback oidc-provider.
@@ -74,6 +75,7 @@ def spec_data(auth: str, storage: str, transport: str, mode: str) -> dict[str, A
             "scopes": sorted({s for d in EXAMPLE_DATA for s in d.get("auth", {}).get("scopes", [])}),
             # The generated tests point OIDC_ISSUER at the loopback provider.
             **({"issuer": "https://idp.example.com"} if auth in ISSUER_PROVIDERS else {}),
+            **({"tenant": "00000000-0000-4000-8000-000000000000"} if auth == "entra" else {}),
         },
         "storage": {"backend": storage},
         "tools": [t for d in EXAMPLE_DATA for t in d.get("tools", [])],

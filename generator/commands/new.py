@@ -108,6 +108,11 @@ def report(directory: Path, spec: Spec) -> None:
             f"Register one redirect URI for the client at {where}: {s.public_url}{PROXY_CALLBACK_PATH} "
             f"(PUBLIC_URL + {PROXY_CALLBACK_PATH}); put its id and secret in .env ({env}_CLIENT_ID, {env}_CLIENT_SECRET)."
         )
+    if auth.provider == "entra":
+        typer.echo(
+            "Under Expose an API, set the Application ID URI to api://<client id> and add the scopes "
+            f"{', '.join(auth.scopes) or 'your tools need'}; README.md has the rest."
+        )
     if auth.provider in USER_ENDPOINT_PROVIDERS:
         typer.echo(
             f"Anyone with a {UPSTREAMS[auth.provider]['name']} account can sign in and gets every scope "
