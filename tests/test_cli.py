@@ -218,12 +218,13 @@ def test_new_with_github_prints_where_to_register_and_who_gets_in(tmp_path: Path
 
 def test_new_with_entra_prints_the_callback_and_the_api_to_expose(tmp_path: Path) -> None:
     spec = tmp_path / "mcpgen.toml"
-    spec.write_text(
-        '[server]\nname = "e"\npublic_url = "https://t.example.com"\n\n[auth]\nprovider = "entra"\n'
-        'tenant = "00000000-0000-4000-8000-000000000000"\nscopes = ["notes:read"]\n'
+    spec.write_text('[server]\nname = "e"\npublic_url = "https://t.example.com"\n\n[auth]\nscopes = ["notes:read"]\n')
+    tenant = "00000000-0000-4000-8000-000000000000"
+    code, output = mcpgen(
+        "new", str(tmp_path / "e"), "--spec", str(spec), "--yes", "--auth", "entra", "--tenant", tenant
     )
-    code, output = mcpgen("new", str(tmp_path / "e"), "--spec", str(spec), "--yes")
     assert code == 0, output
+    assert tomllib.loads((tmp_path / "e" / "mcpgen.toml").read_text())["auth"]["tenant"] == tenant
     assert "at Microsoft Entra ID (Entra admin center" in output and "https://t.example.com/auth/callback" in output
     assert "api://<client id>" in output and "notes:read" in output
     env = (tmp_path / "e" / ".env").read_text()
