@@ -61,6 +61,7 @@ def new(
         str | None,
         typer.Option(help="The identity provider's issuer URL (oidc, auth0, workos, descope, keycloak, stytch)."),
     ] = None,
+    tenant: Annotated[str | None, typer.Option(help="The Microsoft Entra directory (tenant) ID (entra).")] = None,
     storage: Annotated[StorageChoice | None, typer.Option(help="Storage backend.")] = None,
     public_url: Annotated[str | None, typer.Option(help="Default PUBLIC_URL, e.g. https://tools.example.com.")] = None,
     tool: Annotated[str | None, typer.Option(help="Name of a first example tool ('' for none).")] = None,
@@ -74,7 +75,11 @@ def new(
     server["transport"] = transport.value if transport else None
     overrides: dict[str, dict[str, Any]] = {
         "server": {k: v for k, v in server.items() if v is not None},
-        "auth": {k: v for k, v in (("provider", auth.value if auth else None), ("issuer", issuer)) if v is not None},
+        "auth": {
+            k: v
+            for k, v in (("provider", auth.value if auth else None), ("issuer", issuer), ("tenant", tenant))
+            if v is not None
+        },
         "storage": {"backend": storage.value} if storage else {},
     }
     try:

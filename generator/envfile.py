@@ -6,7 +6,7 @@ import base64
 import secrets
 from pathlib import Path
 
-from mcpgen.spec import PROXY_PROVIDERS, Spec
+from mcpgen.spec import PROXY_PROVIDERS, UPSTREAMS, USER_ENDPOINT_PROVIDERS, Spec
 
 
 def fernet_key() -> str:
@@ -25,12 +25,17 @@ def env_text(spec: Spec) -> str:
     if spec.auth.provider == "builtin":
         lines.append(f"JWT_SIGNING_KEY={secrets.token_urlsafe(48)}")
     if spec.auth.provider in PROXY_PROVIDERS:
+        upstream = UPSTREAMS[spec.auth.provider]
         lines.append(f"JWT_SIGNING_KEY={secrets.token_urlsafe(48)}")
-        lines.append(f"OIDC_CLIENT_ID={spec.auth.client_id or ''}")
+        lines.append(f"{upstream['env']}_CLIENT_ID={spec.auth.client_id or ''}")
+        lines.append(f"# The client secret from {upstream['name']}'s console; the server refuses to start without it.")
+        lines.append(f"{upstream['env']}_CLIENT_SECRET=change-me")
+    if spec.auth.provider in USER_ENDPOINT_PROVIDERS:
+        who = "GitHub logins" if spec.auth.provider == "github" else "Google account emails"
         lines.append(
-            "# The client secret from the identity provider's console; the server refuses to start without it."
+            f"# Who may sign in ({who}, comma-separated); empty lets in everyone {UPSTREAMS[spec.auth.provider]['name']} knows."
         )
-        lines.append("OIDC_CLIENT_SECRET=change-me")
+        lines.append("ALLOWED_USERS=")
     if spec.storage.backend == "sqlite":
         lines.append("DATA_DIR=data")
     if url := spec.storage.default_url:

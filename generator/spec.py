@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 TOOL_NAME = r"^[A-Za-z0-9_.-]{1,128}$"
 PROJECT_NAME = r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$"
 IDENTIFIER = r"^[A-Za-z_][A-Za-z0-9_]*$"
+GUID = r"[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}"
 
 Transport = Literal["http", "stdio", "both"]
 ParamType = Literal["string", "integer", "number", "boolean", "array", "object"]
@@ -44,9 +45,48 @@ DeployTarget = Literal["docker", "compose", "kubernetes", "fly", "render"]
 # Identity providers whose access tokens are JWTs the server checks itself (it is only a resource
 # server); clients register with the provider directly (DCR), so the server needs no secret.
 RESOURCE_SERVER_PROVIDERS: tuple[str, ...] = ("oidc", "auth0", "workos", "descope", "keycloak", "stytch")
+# Providers behind the proxy that the server asks who signed in, at their user endpoint with the
+# upstream access token: GitHub issues no id_token, and Google's userinfo is all the server needs.
+USER_ENDPOINT_PROVIDERS: tuple[str, ...] = ("github", "google")
 # Identity providers without DCR: the server runs fastmcp's OAuth proxy in front of one client
 # registered at the provider (its secret in .env), and issues its own tokens.
-PROXY_PROVIDERS: tuple[str, ...] = ("oidc-proxy",)
+PROXY_PROVIDERS: tuple[str, ...] = ("oidc-proxy", *USER_ENDPOINT_PROVIDERS, "entra")
+# Per proxy provider: the prefix of its settings, the name people know it by, and for the
+# user-endpoint ones the real endpoints (defaults the settings override), the scopes asked of it
+# (only what names the person; it knows nothing of the server's scopes), and the field of its
+# user document that ALLOWED_USERS lists.
+UPSTREAMS: dict[str, dict[str, Any]] = {
+    "oidc-proxy": {"env": "OIDC", "name": "the identity provider"},
+    "github": {
+        "env": "GITHUB",
+        "name": "GitHub",
+        "authorize_url": "https://github.com/login/oauth/authorize",
+        "token_url": "https://github.com/login/oauth/access_token",
+        "user_url": "https://api.github.com/user",
+        "scopes": ["read:user"],
+        "user_key": "login",
+        "docs": "GET /user, https://docs.github.com/en/rest/users/users#get-the-authenticated-user",
+        "console": "GitHub → Settings → Developer settings → OAuth Apps → New OAuth App",
+    },
+    "google": {
+        "env": "GOOGLE",
+        "name": "Google",
+        "authorize_url": "https://accounts.google.com/o/oauth2/v2/auth",
+        "token_url": "https://oauth2.googleapis.com/token",
+        "user_url": "https://openidconnect.googleapis.com/v1/userinfo",
+        "scopes": ["openid", "email"],
+        "user_key": "email",
+        "docs": "its userinfo endpoint, OpenID Connect Core 1.0 §5.3; https://developers.google.com/identity/openid-connect/openid-connect#obtaininguserprofileinformation",
+        "console": "Google Cloud console → APIs & Services → Credentials → Create OAuth client ID (Web application)",
+    },
+    "entra": {
+        "env": "ENTRA",
+        "name": "Microsoft Entra ID",
+        # v2 endpoints of one tenant; {tenant} is ENTRA_TENANT.
+        "authority": "https://login.microsoftonline.com",
+        "console": "Entra admin center → App registrations → New registration (Web)",
+    },
+}
 # Where the provider sends the browser back to the proxy: the one redirect URI to register there.
 PROXY_CALLBACK_PATH = "/auth/callback"
 IMPLEMENTED_PROVIDERS: tuple[str, ...] = ("none", "static", "builtin", *RESOURCE_SERVER_PROVIDERS, *PROXY_PROVIDERS)
@@ -91,6 +131,8 @@ class Auth(_Section):
     # The OAuth proxy's client at the provider (default for OIDC_CLIENT_ID); its secret is in .env.
     client_id: Annotated[str, Field(min_length=1, pattern=r"^\S+$")] | None = None
     redirect_uris: list[str] = []
+    # Microsoft Entra ID: the directory (tenant) ID, a GUID.
+    tenant: str | None = None
 
 
 class Storage(_Section):
@@ -322,6 +364,15 @@ def _provider_problems(spec: Spec) -> list[tuple[KeyPath, str]]:
     if auth.issuer is not None and auth.provider not in (*RESOURCE_SERVER_PROVIDERS, "oidc-proxy"):
         providers = ", ".join((*RESOURCE_SERVER_PROVIDERS, "oidc-proxy"))
         found.append((("auth", "issuer"), f"issuer only applies to the providers {providers}"))
+    if auth.provider == "entra" and auth.tenant is None:
+        message = "provider 'entra' needs [auth] tenant, the directory (tenant) ID from the Entra admin center"
+        found.append((("auth", "provider"), message))
+    elif auth.tenant is not None and auth.provider != "entra":
+        found.append((("auth", "tenant"), "tenant only applies to the provider entra"))
+    elif auth.tenant is not None and not re.fullmatch(GUID, auth.tenant):
+        # Tokens name their tenant's ID in `iss`; a domain, "common" or "organizations" could not be checked.
+        message = f"tenant {auth.tenant!r} must be the directory (tenant) ID, a GUID from the Entra admin center"
+        found.append((("auth", "tenant"), message))
     if auth.client_id is not None and auth.provider not in PROXY_PROVIDERS:
         found.append((("auth", "client_id"), f"client_id only applies to the providers {', '.join(PROXY_PROVIDERS)}"))
     if spec.auth.provider not in IMPLEMENTED_PROVIDERS:

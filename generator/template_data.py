@@ -16,6 +16,8 @@ from mcpgen.spec import (
     PROXY_CALLBACK_PATH,
     PROXY_PROVIDERS,
     RESOURCE_SERVER_PROVIDERS,
+    UPSTREAMS,
+    USER_ENDPOINT_PROVIDERS,
     Param,
     Prompt,
     Resource,
@@ -227,6 +229,9 @@ def copier_data(spec: Spec) -> dict[str, Any]:
             "resource_server": spec.auth.provider in RESOURCE_SERVER_PROVIDERS,
             # fastmcp's OAuth proxy in front of a provider without DCR; it issues its own tokens.
             "proxy": spec.auth.provider in PROXY_PROVIDERS,
+            # Behind the proxy, a provider asked who signed in at its user endpoint (GitHub, Google).
+            "user_endpoint": spec.auth.provider in USER_ENDPOINT_PROVIDERS,
+            "upstream": UPSTREAMS.get(spec.auth.provider, {}),
             "callback_path": PROXY_CALLBACK_PATH,
             # Tokens carry scopes, so per-tool scopes are enforced (403 insufficient_scope).
             "oauth": spec.auth.provider in ("builtin", *RESOURCE_SERVER_PROVIDERS, *PROXY_PROVIDERS),

@@ -12,7 +12,13 @@
 //   URL with `login=NAME&decision=allow` (or `deny`) answers it; each step redirects onwards;
 // - POST /_harness/jwks with body `down` or `up`: the key set endpoint answers 503 while down;
 // - POST /_harness/token with `down` or `up`: the token endpoint answers 503 while down;
-// - POST /_harness/ttl with a number of seconds: the lifetime of access tokens issued from then on.
+// - POST /_harness/ttl with a number of seconds: the lifetime of access tokens issued from then on;
+// - GET /user with a Bearer access token: the signed-in account as GitHub's REST API answers it
+//   (`id`, `login`, `name`, `email`), 401 for an unknown or expired token; with the scope
+//   `read:user` this stands in for GitHub. Google's userinfo is the standard /me (with
+//   `email_verified`);
+// - scopes `api://APP/x` without a `resource` (Microsoft Entra's v2 style): a JWT access token for
+//   the API `api://APP` whose `scope` holds `api://APP/x`.
 import { readFileSync } from 'node:fs';
 import Provider from 'oidc-provider';
 
@@ -25,11 +31,11 @@ const provider = new Provider(config.issuer, {
   clients: config.clients ?? [],
   jwks: config.jwks,
   cookies: { keys: [config.cookieKey] },
-  scopes: ['openid', 'offline_access', ...config.scopes],
-  claims: { openid: ['sub'], email: ['email'], profile: ['name'] },
+  scopes: ['openid', 'offline_access', 'read:user', ...config.scopes],
+  claims: { openid: ['sub'], email: ['email', 'email_verified'], profile: ['name'] },
   findAccount: async (_ctx, id) => ({
     accountId: id,
-    claims: async () => ({ sub: id, email: `${id}@example.test`, name: id }),
+    claims: async () => ({ sub: id, email: `${id}@example.test`, email_verified: true, name: id }),
   }),
   interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
   features: {
@@ -39,11 +45,16 @@ const provider = new Provider(config.issuer, {
     revocation: { enabled: true },
     resourceIndicators: {
       enabled: true,
-      defaultResource: async (_ctx, _client, oneOf) => oneOf,
+      // Like Microsoft Entra's v2 endpoints: scopes `api://APP/x` without `resource` ask for API `api://APP`.
+      defaultResource: async (ctx, _client, oneOf) => {
+        const api = (ctx.oidc.params?.scope ?? '').split(' ').find((s) => s.startsWith('api://'));
+        return oneOf ?? (api ? api.slice(0, api.lastIndexOf('/')) : undefined);
+      },
       useGrantedResource: async () => true,
       getResourceServerInfo: async (_ctx, resource) => ({
         audience: resource,
-        scope: config.scopes.join(' '),
+        // An `api://` API's scopes carry its name, as Entra's do on the wire.
+        scope: config.scopes.map((s) => (resource.startsWith('api://') ? `${resource}/${s}` : s)).join(' '),
         accessTokenFormat: 'jwt',
         accessTokenTTL,
         jwt: { sign: { alg: 'RS256' } },
@@ -115,6 +126,19 @@ provider.use(async (ctx, next) => {
   if (ctx.path === '/jwks' && jwksDown) {
     ctx.status = 503;
     ctx.body = 'key set unavailable';
+    return;
+  }
+  if (ctx.path === '/user' && ctx.method === 'GET') {
+    const value = (ctx.get('authorization') || '').replace(/^(Bearer|token) /i, '');
+    const token = value ? await provider.AccessToken.find(value) : undefined;
+    if (!token) {
+      ctx.status = 401;
+      ctx.body = { message: 'Bad credentials' };
+      return;
+    }
+    const login = token.accountId;
+    const id = [...login].reduce((sum, c) => sum * 31 + c.charCodeAt(0), 7) % 1e9;
+    ctx.body = { id, login, name: login, email: `${login}@example.test` };
     return;
   }
   const match = ctx.path.match(/^\/interaction\/([\w-]+)$/);

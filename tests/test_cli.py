@@ -117,10 +117,10 @@ def test_a_bad_spec_exits_2_and_writes_nothing(tmp_path: Path) -> None:
     assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.toml"]
 
 
-def test_an_unavailable_provider_flag_exits_2(tmp_path: Path) -> None:
-    code, output = mcpgen("new", str(tmp_path / "x"), "--yes", "--auth", "github")
+def test_a_provider_missing_its_settings_exits_2(tmp_path: Path) -> None:
+    code, output = mcpgen("new", str(tmp_path / "x"), "--yes", "--auth", "entra")
     assert code == 2
-    assert "auth.provider: provider 'github' is not available" in output
+    assert "auth.provider: provider 'entra' needs [auth] tenant" in output
     assert not any(tmp_path.iterdir())
 
 
@@ -201,3 +201,31 @@ def test_new_with_the_oauth_proxy_prints_the_callback_to_register(tmp_path: Path
     env = (target / ".env").read_text()
     assert "OIDC_CLIENT_SECRET=change-me" in env and "JWT_SIGNING_KEY=" in env
     assert "https://t.example.com/auth/callback" in (target / "README.md").read_text()
+
+
+def test_new_with_github_prints_where_to_register_and_who_gets_in(tmp_path: Path) -> None:
+    target = tmp_path / "g"
+    code, output = mcpgen("new", str(target), "--yes", "--auth", "github", "--public-url", "https://t.example.com")
+    assert code == 0, output
+    assert "Register one redirect URI for the client at GitHub (GitHub → Settings" in output
+    assert ": https://t.example.com/auth/callback (PUBLIC_URL + /auth/callback)" in output
+    assert "(GITHUB_CLIENT_ID, GITHUB_CLIENT_SECRET)" in output and "ALLOWED_USERS" in output
+    env = (target / ".env").read_text()
+    assert "GITHUB_CLIENT_SECRET=change-me\n" in env and "ALLOWED_USERS=\n" in env and "OIDC_" not in env
+    readme = (target / "README.md").read_text()
+    assert "https://t.example.com/auth/callback" in readme and "everyone who signs in gets every scope" in readme
+
+
+def test_new_with_entra_prints_the_callback_and_the_api_to_expose(tmp_path: Path) -> None:
+    spec = tmp_path / "mcpgen.toml"
+    spec.write_text('[server]\nname = "e"\npublic_url = "https://t.example.com"\n\n[auth]\nscopes = ["notes:read"]\n')
+    tenant = "00000000-0000-4000-8000-000000000000"
+    code, output = mcpgen(
+        "new", str(tmp_path / "e"), "--spec", str(spec), "--yes", "--auth", "entra", "--tenant", tenant
+    )
+    assert code == 0, output
+    assert tomllib.loads((tmp_path / "e" / "mcpgen.toml").read_text())["auth"]["tenant"] == tenant
+    assert "at Microsoft Entra ID (Entra admin center" in output and "https://t.example.com/auth/callback" in output
+    assert "api://<client id>" in output and "notes:read" in output
+    env = (tmp_path / "e" / ".env").read_text()
+    assert "ENTRA_CLIENT_SECRET=change-me\n" in env and "OIDC_" not in env

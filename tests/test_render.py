@@ -26,9 +26,17 @@ from .idp import Idp, oidc_provider  # noqa: F401 - the fixture, for the resourc
 STORAGES = ["sqlite", "memory", "redis", "postgres"]
 # Resource-server mode, sparingly: the providers differ only in README text and issuer defaults.
 RESOURCE_SERVER_COMBOS = [("oidc", "sqlite", "http", "stateful"), ("auth0", "postgres", "both", "stateless")]
-# The OAuth proxy on a persistent backend, so its restart test runs.
-PROXY_COMBOS = [("oidc-proxy", "sqlite", "http", "stateful")]
-ISSUER_PROVIDERS = (*RESOURCE_SERVER_PROVIDERS, *PROXY_PROVIDERS)
+# The OAuth proxy on persistent backends, so its restart test runs; GitHub and Google behind it
+# differ from each other only in their user endpoint and what ALLOWED_USERS names.
+PROXY_COMBOS = [
+    ("oidc-proxy", "sqlite", "http", "stateful"),
+    ("github", "redis", "http", "stateless"),
+    ("google", "sqlite", "http", "stateful"),
+    ("entra", "postgres", "http", "stateless"),
+]
+ISSUER_PROVIDERS = (*RESOURCE_SERVER_PROVIDERS, "oidc-proxy")
+# Whose generated tests sign in at the loopback oidc-provider.
+IDP_PROVIDERS = (*RESOURCE_SERVER_PROVIDERS, *PROXY_PROVIDERS)
 EXAMPLE_DATA = [
     tomllib.loads((EXAMPLES / f"{name}.toml").read_text()) for name in ("notes", "public-data", "team-tools")
 ]
@@ -67,6 +75,7 @@ def spec_data(auth: str, storage: str, transport: str, mode: str) -> dict[str, A
             "scopes": sorted({s for d in EXAMPLE_DATA for s in d.get("auth", {}).get("scopes", [])}),
             # The generated tests point OIDC_ISSUER at the loopback provider.
             **({"issuer": "https://idp.example.com"} if auth in ISSUER_PROVIDERS else {}),
+            **({"tenant": "00000000-0000-4000-8000-000000000000"} if auth == "entra" else {}),
         },
         "storage": {"backend": storage},
         "tools": [t for d in EXAMPLE_DATA for t in d.get("tools", [])],
@@ -143,7 +152,7 @@ def test_rendered_project_passes_its_own_tests(
     request: pytest.FixtureRequest,
 ) -> None:
     env: dict[str, str] = {}
-    if combo[0] in ISSUER_PROVIDERS:
+    if combo[0] in IDP_PROVIDERS:
         idp: Idp = request.getfixturevalue("oidc_provider")
         env = idp.env()
     result = run_project_tests(rendered(combo), env=env)

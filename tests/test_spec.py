@@ -123,9 +123,15 @@ def test_unknown_provider() -> None:
     assert problem.startswith("mcpgen.toml:18 auth.provider: expected one of 'none', 'static', 'builtin'")
 
 
-def test_known_but_unavailable_provider_says_so() -> None:
-    (problem,) = errors(BASE + '\n[auth]\nprovider = "google"\n')
-    assert problem.startswith("mcpgen.toml:18 auth.provider: provider 'google' is not available in this mcpgen version")
+def test_entra_needs_one_tenant_by_its_id() -> None:
+    tenant = "00000000-0000-4000-8000-000000000000"
+    assert parse_spec(BASE + f'\n[auth]\nprovider = "entra"\ntenant = "{tenant}"\n').auth.tenant == tenant
+    (problem,) = errors(BASE + '\n[auth]\nprovider = "entra"\n')
+    assert problem.startswith("mcpgen.toml:18 auth.provider: provider 'entra' needs [auth] tenant")
+    (problem,) = errors(BASE + '\n[auth]\nprovider = "entra"\ntenant = "common"\n')
+    assert problem.startswith("mcpgen.toml:19 auth.tenant: tenant 'common' must be the directory (tenant) ID")
+    (problem,) = errors(BASE + f'\n[auth]\nprovider = "github"\ntenant = "{tenant}"\n')
+    assert problem == "mcpgen.toml:19 auth.tenant: tenant only applies to the provider entra"
 
 
 def test_unknown_key_lists_the_allowed_ones() -> None:
@@ -232,7 +238,18 @@ def test_the_oidc_proxy_takes_an_issuer_and_a_client_id() -> None:
 def test_client_id_only_applies_to_the_proxy() -> None:
     text = '\n[auth]\nprovider = "oidc"\nissuer = "https://idp.example.com"\nclient_id = "app-1"\n'
     (problem,) = errors(BASE + text)
-    assert problem == "mcpgen.toml:20 auth.client_id: client_id only applies to the providers oidc-proxy"
+    assert (
+        problem
+        == "mcpgen.toml:20 auth.client_id: client_id only applies to the providers oidc-proxy, github, google, entra"
+    )
+
+
+@pytest.mark.parametrize("provider", ["github", "google"])
+def test_github_and_google_take_a_client_id_and_no_issuer(provider: str) -> None:
+    auth = parse_spec(BASE + f'\n[auth]\nprovider = "{provider}"\nclient_id = "app-1"\n').auth
+    assert (auth.provider, auth.client_id, auth.issuer) == (provider, "app-1", None)
+    (problem,) = errors(BASE + f'\n[auth]\nprovider = "{provider}"\nissuer = "https://idp.example.com"\n')
+    assert problem.startswith("mcpgen.toml:19 auth.issuer: issuer only applies to the providers")
 
 
 def test_the_proxy_takes_no_audience() -> None:

@@ -75,3 +75,24 @@ def test_optional_parameters_follow_required_ones_and_imports_match() -> None:
     assert tool["params"][2]["annotation"] == "str | None"
     assert tool["typing"] == ["Any", "Literal"]
     assert copier_data(spec)["project"]["imports"]["typing"] == ["Any", "Literal"]
+
+
+@pytest.mark.parametrize(
+    ("auth", "env", "user_endpoint"),
+    [
+        ('provider = "oidc-proxy"\nissuer = "https://idp.example.com"', "OIDC", False),
+        ('provider = "github"', "GITHUB", True),
+        ('provider = "google"', "GOOGLE", True),
+        ('provider = "entra"\ntenant = "00000000-0000-4000-8000-000000000000"', "ENTRA", False),
+    ],
+)
+def test_proxy_providers_name_their_settings_and_how_the_user_is_found(
+    auth: str, env: str, user_endpoint: bool
+) -> None:
+    view = copier_data(parse_spec(f'[server]\nname = "p"\n\n[auth]\n{auth}\n'))["project"]["auth"]
+    assert view["proxy"] and view["oauth"] and not view["resource_server"]
+    assert view["upstream"]["env"] == env and view["user_endpoint"] == user_endpoint
+    if user_endpoint:
+        # Defaults are the real endpoints, over https.
+        urls = [view["upstream"][key] for key in ("authorize_url", "token_url", "user_url")]
+        assert all(url.startswith("https://") for url in urls), urls

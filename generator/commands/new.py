@@ -14,7 +14,14 @@ from mcpgen import __version__
 from mcpgen.envfile import write_env
 from mcpgen.questions import ask_for_spec, example_tool, project_name
 from mcpgen.render import render
-from mcpgen.spec import PROXY_CALLBACK_PATH, PROXY_PROVIDERS, RESOURCE_SERVER_PROVIDERS, Spec
+from mcpgen.spec import (
+    PROXY_CALLBACK_PATH,
+    PROXY_PROVIDERS,
+    RESOURCE_SERVER_PROVIDERS,
+    UPSTREAMS,
+    USER_ENDPOINT_PROVIDERS,
+    Spec,
+)
 from mcpgen.specfile import SPEC_FILE, Problem, SpecError, dump_spec, parse_spec, validate_data
 from mcpgen.vcs import PRISTINE_BRANCH, init_project
 
@@ -94,7 +101,20 @@ def report(directory: Path, spec: Spec) -> None:
             f"README.md lists what to turn on in the {auth.provider} console (dynamic client registration first)."
         )
     if auth.provider in PROXY_PROVIDERS:
+        upstream = UPSTREAMS[auth.provider]
+        where = auth.issuer if auth.provider == "oidc-proxy" else f"{upstream['name']} ({upstream['console']})"
+        env = upstream["env"]
         typer.echo(
-            f"Register one redirect URI for the client at {auth.issuer}: {s.public_url}{PROXY_CALLBACK_PATH} "
-            f"(PUBLIC_URL + {PROXY_CALLBACK_PATH}); put its id and secret in .env (OIDC_CLIENT_ID, OIDC_CLIENT_SECRET)."
+            f"Register one redirect URI for the client at {where}: {s.public_url}{PROXY_CALLBACK_PATH} "
+            f"(PUBLIC_URL + {PROXY_CALLBACK_PATH}); put its id and secret in .env ({env}_CLIENT_ID, {env}_CLIENT_SECRET)."
+        )
+    if auth.provider == "entra":
+        typer.echo(
+            "Under Expose an API, set the Application ID URI to api://<client id> and add the scopes "
+            f"{', '.join(auth.scopes) or 'your tools need'}; README.md has the rest."
+        )
+    if auth.provider in USER_ENDPOINT_PROVIDERS:
+        typer.echo(
+            f"Anyone with a {UPSTREAMS[auth.provider]['name']} account can sign in and gets every scope "
+            "until ALLOWED_USERS in .env names who may."
         )
