@@ -14,13 +14,11 @@ import logging
 import math
 import re
 import time
+from collections.abc import Awaitable
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import NamedTuple, TypeVar
 
-import mcp_types as mt
 from fastmcp.exceptions import ToolError
-from fastmcp.server.middleware import CallNext, Middleware, MiddlewareContext
-from fastmcp.tools.base import ToolResult
 from key_value.aio.protocols import AsyncKeyValue
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -28,6 +26,8 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from . import observe
 
 logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 RATE = re.compile(r"(\d+)/(\d+)")
 
@@ -158,19 +158,19 @@ class ToolCallLimit:
         await self.app(scope, receive, send)
 
 
-class ToolTimeout(Middleware):
-    """A tool call that runs past TOOL_TIMEOUT is cancelled and answered with a tool error."""
+async def within(seconds: float, tool: str, call: Awaitable[T]) -> T:
+    """A tool call that runs past TOOL_TIMEOUT (0: no limit) is cancelled and answered with a tool error.
 
-    def __init__(self, seconds: float) -> None:
-        self.seconds = seconds
-
-    async def on_call_tool(
-        self,
-        context: MiddlewareContext[mt.CallToolRequestParams],
-        call_next: CallNext[mt.CallToolRequestParams, ToolResult],
-    ) -> ToolResult:
-        try:
-            async with asyncio.timeout(self.seconds):
-                return await call_next(context)
-        except TimeoutError:
-            raise ToolError(f"{context.message.name} took longer than {self.seconds:g} s and was stopped") from None
+    Applied in the registry's wrappers rather than as fastmcp middleware, whose dispatch costs
+    more than a small tool call.
+    """
+    if not seconds:
+        return await call
+    deadline = asyncio.timeout(seconds)
+    try:
+        async with deadline:
+            return await call
+    except TimeoutError:
+        if not deadline.expired():
+            raise  # the tool's own timeout, not ours
+        raise ToolError(f"{tool} took longer than {seconds:g} s and was stopped") from None
