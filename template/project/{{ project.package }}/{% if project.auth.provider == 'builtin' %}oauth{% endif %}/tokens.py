@@ -13,6 +13,7 @@ import hashlib
 import secrets
 import time
 import uuid
+from typing import Any
 
 import jwt
 from fastmcp.server.auth import AccessToken
@@ -131,20 +132,23 @@ class Tokens:
     async def grant_of_refresh(self, refresh: str) -> Grant | None:
         """The grant behind a live refresh token; a replaced one revokes its family."""
         found = await self.store.get(digest(refresh), collection="refresh_tokens")
-        if found is not None:
-            grant = Grant.model_validate(found)
-            # Asked of the store itself: another replica may have revoked the family a moment ago.
-            revoked = await self.store.get(grant.family, collection="revoked_families") is not None
-            return None if revoked else grant
-        used = await self.store.get(digest(refresh), collection="used_refresh_tokens")
-        if used is None:
-            return None
-        if time.time() <= float(used.get("retry_until", 0)):
-            grant = Grant.model_validate(used["grant"])
-            revoked = await self.store.get(grant.family, collection="revoked_families") is not None
-            return None if revoked else grant
-        await self.revoke_family(str(used["family"]))
-        return None
+        if found is None:
+            used = await self.store.get(digest(refresh), collection="used_refresh_tokens")
+            if used is None:
+                return None
+            if not self._retry_allowed(used):
+                await self.revoke_family(str(used["family"]))
+                return None
+            found = used["grant"]
+        grant = Grant.model_validate(found)
+        # Asked of the store itself: another replica may have revoked the family a moment ago.
+        revoked = await self.store.get(grant.family, collection="revoked_families") is not None
+        return None if revoked else grant
+
+    @staticmethod
+    def _retry_allowed(used: dict[str, Any]) -> bool:
+        """A spent refresh token presented again within the grace: a retry, not a leak."""
+        return time.time() <= float(used.get("retry_until", 0))
 
     async def use_refresh(self, refresh: str, grant: Grant) -> bool:
         """Spend a refresh token once; False if it was already spent (then its family is revoked)."""
@@ -155,7 +159,7 @@ class Tokens:
             marker = {"family": grant.family, "grant": grant.model_dump(), "retry_until": time.time() + self.reuse_grace}
             await self.store.put(digest(refresh), marker, collection="used_refresh_tokens", ttl=self.refresh_ttl)
         spent_here = await self.store.delete(digest(refresh), collection="refresh_tokens")
-        if spent_here or (used is not None and time.time() <= float(used.get("retry_until", 0))):
+        if spent_here or (used is not None and self._retry_allowed(used)):
             return True
         await self.revoke_family(grant.family)
         return False
