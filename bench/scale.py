@@ -1,9 +1,9 @@
 """Scale-out on one machine: tools/call throughput with 1 vs 2 uvicorn workers, and 1 vs 2 replicas behind nginx.
 
-Run: python bench/scale.py [--seconds N] [--connections C]
+Run: python bench/scale.py [--seconds N] [--connections C] [--rounds R]
 
 One project (`mcpgen new`: auth none, stateless, JSON responses, SQLite, compose target) with the `add` tool
-of bench/server.py, served four ways, one wrk run each, in one go:
+of bench/server.py, served four ways at once, measured in interleaved rounds (the table shows medians):
 
   workers: `serve --workers 1` and `serve --workers 2`, wrk straight at the server;
   replicas: one and two `serve` processes behind the nginx config the project generated (deploy/nginx.conf,
@@ -23,6 +23,7 @@ import os
 import re
 import resource
 import shutil
+import statistics
 import subprocess
 import sys
 import time
@@ -128,10 +129,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=int, default=10, help="length of each wrk run (default 10)")
     parser.add_argument("--connections", type=int, default=32, help="wrk connections (default 32)")
+    parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds to take the median of (default 3)")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is not installed: apt-get install -y wrk")
     bench = Bench()
+    nginxes: list[subprocess.Popen[bytes]] = []
     try:
         spec = bench.work / "scale.toml"
         spec.write_text(SPEC)
@@ -144,50 +147,51 @@ def main() -> None:
         env["LOG_LEVEL"] = "WARNING"
         lua = bench.work / "call.lua"
         lua.write_text(LUA)
-        rows: list[tuple[str, dict[str, float]]] = []
-
-        def measure(label: str, url: str, pids: list[int]) -> None:
-            headers = {**HEADERS, "MCP-Protocol-Version": PROTOCOL}
-            expect(httpx.post(f"{url}/mcp", json=CALL, headers=headers, timeout=10), 200)
-            wrk(url, lua, 2, args.connections)  # warm-up
-            cpu = sum(tree_cpu(pid) for pid in pids)
-            result = wrk(url, lua, args.seconds, args.connections)
-            result["server_cpu"] = sum(tree_cpu(pid) for pid in pids) - cpu
-            rows.append((label, result))
-            print(f"{label}: {result['rps']:.0f} req/s", file=sys.stderr)
-
+        samples: dict[str, list[dict[str, float]]] = {}
+        setups: list[tuple[str, str, list[int], subprocess.Popen[bytes] | None]] = []  # label, url, pids, nginx
         for workers in (1, 2):
             server = serve(bench, project, env, workers)
-            measure(f"serve --workers {workers}", server.url, [server.pid])
-            server.stop()
+            setups.append((f"serve --workers {workers}", server.url, [server.pid], None))
         for replicas in (1, 2):
             servers = [serve(bench, project, env, 1) for _ in range(replicas)]
-            upstreams = [s.url.removeprefix("http://") for s in servers]
-            nginx, url = start_nginx(bench, project, upstreams)
-            before = tree_cpu(nginx.pid)
-            measure(f"{replicas} replica(s) behind nginx", url, [s.pid for s in servers])
-            rows[-1][1]["nginx_cpu"] = tree_cpu(nginx.pid) - before
+            nginx, url = start_nginx(bench, project, [s.url.removeprefix("http://") for s in servers])
+            nginxes.append(nginx)
+            setups.append((f"{replicas} replica(s) behind nginx", url, [s.pid for s in servers], nginx))
+        headers = {**HEADERS, "MCP-Protocol-Version": PROTOCOL}
+        for _, url, _, _ in setups:
+            expect(httpx.post(f"{url}/mcp", json=CALL, headers=headers, timeout=10), 200)
+            wrk(url, lua, 2, args.connections)  # warm-up
+        # Every setup stays up while the others are measured (idle, it costs nothing); rounds interleave.
+        for round_no in range(args.rounds):
+            for label, url, pids, nginx in setups if round_no % 2 == 0 else reversed(setups):
+                cpu = sum(tree_cpu(pid) for pid in pids)
+                nginx_before = tree_cpu(nginx.pid) if nginx else 0.0
+                result = wrk(url, lua, args.seconds, args.connections)
+                result["server_cpu"] = sum(tree_cpu(pid) for pid in pids) - cpu
+                if nginx:
+                    result["nginx_cpu"] = tree_cpu(nginx.pid) - nginx_before
+                samples.setdefault(label, []).append(result)
+                print(f"round {round_no + 1}/{args.rounds} {label}: {result['rps']:.0f} req/s", file=sys.stderr)
+    finally:
+        for nginx in nginxes:
             nginx.terminate()
             nginx.wait(timeout=10)
-            for s in servers:
-                s.stop()
-    finally:
         bench.close()
 
     cpus = len(os.sched_getaffinity(0))
     print(f"\ntools/call, auth none, stateless JSON, {cpus} CPUs shared by everything; wrk -t1 -c{args.connections}")
     # Other work on the machine takes CPU from the servers; the load average says how much there was.
     print(f"load average at the end: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
-    print(f"-d{args.seconds}s, one run each; CPU columns are CPU-seconds over the run\n")
+    print(f"-d{args.seconds}s, median of {args.rounds} interleaved rounds; CPU columns are CPU-seconds over a run\n")
     print(f"{'setup':<30}{'req/s':>8}{'p99 ms':>8}{'server CPU':>12}{'nginx CPU':>11}{'wrk CPU':>9}")
-    for label, r in rows:
+    rows = {label: {key: statistics.median(r[key] for r in runs) for key in runs[0]} for label, runs in samples.items()}
+    for label, r in rows.items():
         nginx_cpu = f"{r['nginx_cpu']:.1f}" if "nginx_cpu" in r else "-"
         print(f"{label:<30}{r['rps']:>8.0f}{r['p99']:>8.1f}{r['server_cpu']:>12.1f}{nginx_cpu:>11}{r['wrk_cpu']:>9.1f}")
-    by = dict(rows)
-    print(
-        f"\n2 workers / 1 worker:   {by['serve --workers 2']['rps'] / by['serve --workers 1']['rps']:.2f}x (target 1.6x)"
-    )
-    two, one = by["2 replica(s) behind nginx"], by["1 replica(s) behind nginx"]
+    workers = rows["serve --workers 2"]["rps"] / rows["serve --workers 1"]["rps"]
+    verdict = "ok" if workers >= 1.6 else "MISSED"
+    print(f"\n2 workers / 1 worker:   {workers:.2f}x (target >= 1.6x: {verdict})")
+    two, one = rows["2 replica(s) behind nginx"], rows["1 replica(s) behind nginx"]
     print(f"2 replicas / 1 replica: {two['rps'] / one['rps']:.2f}x (behind nginx)")
 
 

@@ -17,6 +17,7 @@ import re
 import secrets
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -374,19 +375,80 @@ def test_two_replicas_behind_the_generated_nginx(project: Path, shared_redis: di
     assert sum(map(len, calls)) == 20
 
 
+def calls_on_fresh_connections(url: str, token: str, connections: int = 20) -> list[int]:
+    """Two calls on each of `connections` new connections; the kernel hashes each to one worker."""
+    statuses = []
+    for _ in range(connections):
+        with httpx.Client(base_url=url, timeout=15) as http:
+            statuses += call_tools(http, token, 2)
+    return statuses
+
+
+def worker_pids(served: serving.Served) -> set[int]:
+    return {line["pid"] for line in served_calls(served)}
+
+
 def test_two_workers_serve_any_request(project: Path, shared_redis: dict[str, str], tmp_path: Path) -> None:
     add_user(project, shared_redis, tmp_path)
     with serving.serve(project, PACKAGE, tmp_path, "--workers", "2", **shared_redis) as served:
         with httpx.Client(base_url=served.url, timeout=15) as http:
             token = sign_in(http, served.url)
-        # A fresh connection per request, so the kernel hands them to either worker.
-        statuses = []
-        for _ in range(5):
-            with httpx.Client(base_url=served.url, timeout=15) as http:
-                statuses += call_tools(http, token, 8)
-        assert statuses == [200] * 40
-    pids = {line["pid"] for line in served_calls(served)}
-    assert len(pids) == 2, f"calls were served by {pids}"
+        assert calls_on_fresh_connections(served.url, token) == [200] * 40
+        pids = worker_pids(served)
+        assert len(pids) == 2, f"calls were served by {pids}"
+        assert served.process.pid not in pids
+    # SIGTERM to serve stopped every worker, none left behind.
+    for pid in pids:
+        assert not Path(f"/proc/{pid}").exists(), f"worker {pid} outlived serve"
+
+
+def test_a_worker_that_dies_is_replaced(project: Path, shared_redis: dict[str, str], tmp_path: Path) -> None:
+    add_user(project, shared_redis, tmp_path)
+    with serving.serve(project, PACKAGE, tmp_path, "--workers", "2", **shared_redis) as served:
+        with httpx.Client(base_url=served.url, timeout=15) as http:
+            token = sign_in(http, served.url)
+        assert calls_on_fresh_connections(served.url, token) == [200] * 40
+        first = worker_pids(served)
+        assert len(first) == 2, first
+        victim = min(first)
+        os.kill(victim, signal.SIGKILL)
+        while Path(f"/proc/{victim}").exists() and "State:\tZ" not in Path(f"/proc/{victim}/status").read_text():
+            time.sleep(0.05)  # dead (a zombie, or reaped): its socket is closed
+        # Until the replacement listens, the kernel sends new connections to the survivor.
+        deadline = time.monotonic() + 60
+        while len(worker_pids(served) - first) == 0 and time.monotonic() < deadline:
+            assert calls_on_fresh_connections(served.url, token, 5) == [200] * 10
+        assert served.process.poll() is None, "serve itself should keep running"
+        replacement = worker_pids(served) - first
+        assert len(replacement) == 1, f"no new worker served calls: {worker_pids(served)}"
+    assert "starting another" in served.log.read_text()
+
+
+def test_workers_on_a_port_in_use_fail_at_once(project: Path, shared_redis: dict[str, str], tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = str(taken.getsockname()[1])
+        environment = {**os.environ, **serving.read_env(project / ".env"), **shared_redis, "PYTHONPATH": str(project)}
+        command = [sys.executable, "-m", PACKAGE, "serve", "--host", "127.0.0.1", "--port", port, "--workers", "2"]
+        done = subprocess.run(command, env=environment, cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 1
+    assert f"could not listen on 127.0.0.1:{port}" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_workers_that_cannot_start_stop_serve(project: Path, shared_redis: dict[str, str], tmp_path: Path) -> None:
+    broken = tmp_path / NAME
+    shutil.copytree(project, broken, ignore=shutil.ignore_patterns(".git"))
+    (broken / PACKAGE / "tools" / "echo.py").write_text('raise RuntimeError("broken on purpose")\n')
+    environment = {**os.environ, **serving.read_env(broken / ".env"), **shared_redis, "PYTHONPATH": str(broken)}
+    port = str(serving.free_port())
+    command = [sys.executable, "-m", PACKAGE, "serve", "--host", "127.0.0.1", "--port", port, "--workers", "2"]
+    done = subprocess.run(command, env=environment, cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 1, done.stderr[-2000:]
+    assert "broken on purpose" in done.stderr
+    assert "before it could serve; stopping" in done.stderr
+    assert "starting another" not in done.stderr
 
 
 # What a user might write in the tool's own module: a call that takes a while.
