@@ -20,6 +20,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import tomllib
@@ -36,7 +37,7 @@ import tomli_w
 import yaml
 
 from . import serving
-from .conftest import mcpgen, require_or_skip, service_env
+from .conftest import ROOT, mcpgen, require_or_skip, service_env
 
 # The oldest Kubernetes minor still in common support; the manifests use only its stable APIs.
 KUBERNETES_VERSION = "1.30.0"
@@ -449,6 +450,42 @@ def test_workers_that_cannot_start_stop_serve(project: Path, shared_redis: dict[
     assert "broken on purpose" in done.stderr
     assert "before it could serve; stopping" in done.stderr
     assert "starting another" not in done.stderr
+
+
+def test_a_store_down_at_start_is_an_outage_not_a_crash(tmp_path: Path) -> None:
+    """PostgreSQL down when the server starts: it serves, /readyz says 503, and all works once the store is up."""
+    postgres = sorted(Path("/").glob("usr/lib/postgresql/*/bin/postgres"))
+    if not postgres:
+        require_or_skip("PostgreSQL's server binaries are not installed (Debian package postgresql)")
+    sys.path.insert(0, str(ROOT / "bench"))
+    from soak import Store  # a PostgreSQL cluster of the test's own, on a free port, not yet started
+
+    spec = tmp_path / "mcpgen.toml"
+    spec.write_text(tomli_w.dumps({**SPEC, "storage": {"backend": "postgres"}, "deploy": {}}))
+    code, output = mcpgen("new", str(tmp_path / NAME), "--spec", str(spec), "--yes")
+    assert code == 0, output
+    project = tmp_path / NAME
+    # Straight under /tmp: PostgreSQL runs as nobody when this runs as root, and pytest's dirs are root's only.
+    work = Path(tempfile.mkdtemp(prefix="mcpgen-outage-"))
+    store = Store("postgres", work)
+    try:
+        with serving.serve(project, PACKAGE, tmp_path, STORAGE_URL=store.url, LOG_LEVEL="INFO") as served:
+            ready = httpx.get(f"{served.url}/readyz", timeout=15)
+            assert ready.status_code == 503, ready.text
+            assert ready.json()["reason"].startswith("storage unreachable")
+            assert "storage unreachable at start" in served.log.read_text()
+            store.start()
+            deadline = time.monotonic() + 30
+            while httpx.get(f"{served.url}/readyz", timeout=15).status_code != 200:
+                assert time.monotonic() < deadline, "never ready after the store came up"
+                time.sleep(0.2)
+            add_user(project, {"STORAGE_URL": store.url}, tmp_path)
+            with httpx.Client(base_url=served.url, timeout=15) as http:
+                token = sign_in(http, served.url)
+                assert call_tools(http, token, 4) == [200] * 4
+    finally:
+        store.stop()
+        shutil.rmtree(work, ignore_errors=True)
 
 
 # What a user might write in the tool's own module: a call that takes a while.
