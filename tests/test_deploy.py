@@ -35,6 +35,7 @@ import pytest
 import redis
 import tomli_w
 import yaml
+from prometheus_client.parser import text_string_to_metric_families
 
 from . import serving
 from .conftest import ROOT, mcpgen, require_or_skip, service_env
@@ -385,6 +386,16 @@ def calls_on_fresh_connections(url: str, token: str, connections: int = 20) -> l
     return statuses
 
 
+def tool_calls_counted(metrics: str) -> float:
+    families = text_string_to_metric_families(metrics)
+    requests = next(family for family in families if family.name == "mcp_requests")
+    return sum(
+        sample.value
+        for sample in requests.samples
+        if sample.name == "mcp_requests_total" and sample.labels["method"] == "tools/call"
+    )
+
+
 def worker_pids(served: serving.Served) -> set[int]:
     return {line["pid"] for line in served_calls(served)}
 
@@ -398,6 +409,12 @@ def test_two_workers_serve_any_request(project: Path, shared_redis: dict[str, st
         pids = worker_pids(served)
         assert len(pids) == 2, f"calls were served by {pids}"
         assert served.process.pid not in pids
+        # Whichever worker a scrape reaches, /metrics counts the calls of both.
+        scraped = set()
+        for _ in range(6):
+            with httpx.Client(base_url=served.url, timeout=15) as http:
+                scraped.add(tool_calls_counted(http.get("/metrics").text))
+        assert scraped == {40.0}
     # SIGTERM to serve stopped every worker, none left behind.
     for pid in pids:
         assert not Path(f"/proc/{pid}").exists(), f"worker {pid} outlived serve"

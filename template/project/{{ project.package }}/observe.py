@@ -15,13 +15,13 @@ import re
 import time
 import traceback
 import uuid
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from contextvars import ContextVar
 from typing import Any
 
 from opentelemetry import propagate, trace
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram
-from prometheus_client import generate_latest
+from prometheus_client import generate_latest, multiprocess
 from starlette.datastructures import Headers
 from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -139,9 +139,14 @@ def configure_tracing(service: str) -> trace.Tracer | None:
 
 
 class Metrics:
-    """The server's Prometheus metrics, in a registry of its own (one per app)."""
+    """The server's Prometheus metrics, in a registry of its own (one per app).
 
-    def __init__(self) -> None:
+    Under `serve --workers N` every worker counts into files in PROMETHEUS_MULTIPROC_DIR (set by
+    workers.py before they start), and a scrape of any worker reads all of them.
+    """
+
+    def __init__(self, open_sessions: Callable[[], int] = lambda: 0) -> None:
+        self.open_sessions = open_sessions
         self.registry = CollectorRegistry()
         self.requests = Counter(
             "mcp_requests",
@@ -158,7 +163,19 @@ class Metrics:
         self.auth_failures = Counter(
             "auth_failures", "Refused credentials by reason", ["reason"], registry=self.registry
         )
-        self.sessions = Gauge("mcp_active_sessions", "Open MCP sessions", registry=self.registry)
+        self.sessions = Gauge(
+            "mcp_active_sessions", "Open MCP sessions", registry=self.registry, multiprocess_mode="livesum"
+        )
+
+    def latest(self) -> bytes:
+        """The text a scrape gets."""
+        self.sessions.set(self.open_sessions())
+        if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+            return generate_latest(self.registry)
+        everyone = CollectorRegistry()
+        # prometheus_client leaves its multiprocess functions unannotated.
+        multiprocess.MultiProcessCollector(everyone)  # type: ignore[no-untyped-call]
+        return generate_latest(everyone)
 
 
 class Observe:
@@ -260,7 +277,7 @@ class Observe:
                     headers={"WWW-Authenticate": 'Bearer realm="metrics"'},
                 )
                 return await refused(scope, receive, send)
-        response = Response(generate_latest(self.metrics.registry), media_type=CONTENT_TYPE_LATEST)
+        response = Response(self.metrics.latest(), media_type=CONTENT_TYPE_LATEST)
         await response(scope, receive, send)
 
 
