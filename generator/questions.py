@@ -79,16 +79,22 @@ def ask_for_spec(data: dict[str, Any]) -> dict[str, Any]:
     auth = data.setdefault("auth", {})
     if "provider" not in auth and server["transport"] != "stdio":
         auth["provider"] = _choice(
-            "Auth provider (none, static bearer keys, builtin OAuth server, or an identity provider with DCR)",
+            "Auth provider (none, static bearer keys, builtin OAuth server, an identity provider with DCR,"
+            " or an OAuth proxy in front of one without)",
             AuthChoice,
             AuthChoice.none,
-            ["none", "static", "builtin", *RESOURCE_SERVER_PROVIDERS],
         )
     if auth.get("provider") in RESOURCE_SERVER_PROVIDERS and "issuer" not in auth:
         auth["issuer"] = typer.prompt(f"Issuer URL of {auth['provider']} (exactly as its tokens carry it in iss)")
+    if auth.get("provider") == "oidc-proxy" and "issuer" not in auth:
+        auth["issuer"] = typer.prompt("Issuer URL of the upstream OpenID provider (its discovery document's issuer)")
+    if auth.get("provider") == "entra" and "tenant" not in auth:
+        auth["tenant"] = typer.prompt("Directory (tenant) ID, the GUID from the Entra admin center")
     storage = data.setdefault("storage", {})
     if "backend" not in storage:
-        storage["backend"] = _choice("Storage backend", StorageChoice, StorageChoice.sqlite, ["sqlite", "memory"])
+        storage["backend"] = _choice(
+            "Storage backend (redis and postgres take STORAGE_URL)", StorageChoice, StorageChoice.sqlite
+        )
     if "tools" not in data:
         data["tools"] = _ask_tool()
     return data

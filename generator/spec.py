@@ -89,8 +89,6 @@ UPSTREAMS: dict[str, dict[str, Any]] = {
 }
 # Where the provider sends the browser back to the proxy: the one redirect URI to register there.
 PROXY_CALLBACK_PATH = "/auth/callback"
-IMPLEMENTED_PROVIDERS: tuple[str, ...] = ("none", "static", "builtin", *RESOURCE_SERVER_PROVIDERS, *PROXY_PROVIDERS)
-IMPLEMENTED_BACKENDS: tuple[str, ...] = ("sqlite", "memory", "redis", "postgres")
 
 # Names the generated wrapper functions use for their own arguments.
 RESERVED_PARAMS = frozenset({"store", "ctx", "context", "self", "cls"})
@@ -375,22 +373,6 @@ def _provider_problems(spec: Spec) -> list[tuple[KeyPath, str]]:
         found.append((("auth", "tenant"), message))
     if auth.client_id is not None and auth.provider not in PROXY_PROVIDERS:
         found.append((("auth", "client_id"), f"client_id only applies to the providers {', '.join(PROXY_PROVIDERS)}"))
-    if spec.auth.provider not in IMPLEMENTED_PROVIDERS:
-        found.append(
-            (
-                ("auth", "provider"),
-                f"provider {spec.auth.provider!r} is not available in this mcpgen version yet; "
-                f"choose one of {', '.join(IMPLEMENTED_PROVIDERS)}",
-            )
-        )
-    if spec.storage.backend not in IMPLEMENTED_BACKENDS:
-        found.append(
-            (
-                ("storage", "backend"),
-                f"backend {spec.storage.backend!r} is not available in this mcpgen version yet; "
-                f"choose one of {', '.join(IMPLEMENTED_BACKENDS)}",
-            )
-        )
     return found
 
 

@@ -189,6 +189,17 @@ def test_the_issuer_is_asked_for_when_an_identity_provider_is_chosen(tmp_path: P
     assert data["auth"] == {"provider": "oidc", "issuer": "https://idp.example.com"}
 
 
+def test_the_prompt_offers_the_proxies_and_every_backend(tmp_path: Path) -> None:
+    tenant = "72f988bf-86f1-41af-91ab-2d7cd011db47"
+    answers = ["corp", "A server for the directory.", "http", "y", "entra", tenant, "redis", ""]
+    code, output = mcpgen("new", str(tmp_path / "e"), input="\n".join(answers) + "\n")
+    assert code == 0, output
+    data = tomllib.loads((tmp_path / "e" / "mcpgen.toml").read_text())
+    assert data["auth"] == {"provider": "entra", "tenant": tenant}
+    assert data["storage"] == {"backend": "redis"}
+    assert "oidc-proxy" in output and "postgres" in output
+
+
 def test_new_with_the_oauth_proxy_prints_the_callback_to_register(tmp_path: Path) -> None:
     target = tmp_path / "p"
     args = ["--auth", "oidc-proxy", "--issuer", "https://accounts.example.com", "--public-url", "https://t.example.com"]
