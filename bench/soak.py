@@ -144,6 +144,7 @@ class Replica:
     port: int
     process: subprocess.Popen[bytes]
     rss_start: int = 0
+    rss: list[int] = field(default_factory=list)  # every 5 s, since the process (re)started
 
 
 @dataclass
@@ -373,6 +374,7 @@ class Soak:
         await asyncio.sleep(5)
         victim.process = await asyncio.to_thread(self.start_replica, victim.port)
         victim.rss_start = 0  # measured again after warm-up
+        victim.rss = []
         self.tally.windows[-1] = (start, time.monotonic() + 10)
         await asyncio.sleep(seconds * 0.30 - 5)
         start = time.monotonic()
@@ -387,8 +389,11 @@ class Soak:
         while time.monotonic() < deadline:
             await asyncio.sleep(5)
             for replica in self.replicas:
-                if replica.rss_start == 0 and replica.process.poll() is None:
-                    replica.rss_start = rss_kb(replica.process.pid)
+                if replica.process.poll() is not None:
+                    continue
+                replica.rss.append(rss_kb(replica.process.pid))
+                if replica.rss_start == 0:
+                    replica.rss_start = replica.rss[-1]
 
     async def run(self) -> None:
         seconds = self.args.seconds
@@ -407,7 +412,10 @@ class Soak:
         print(f"  {'requests/s (completed ops)':<28}{total / seconds:>8.1f}")
         for replica in self.replicas:
             now = rss_kb(replica.process.pid)
-            print(f"  replica :{replica.port} RSS {replica.rss_start / 1024:.1f} -> {now / 1024:.1f} MiB")
+            print(f"  replica :{replica.port} RSS {replica.rss_start / 1024:.1f} -> {now / 1024:.1f} MiB", end="")
+            # Warm-up fills caches and pools; a leak keeps growing after it.
+            quarters = [replica.rss[len(replica.rss) * q // 4] for q in (1, 2, 3)] if len(replica.rss) >= 4 else []
+            print(f" (at 1/4, 1/2, 3/4 of its run: {', '.join(f'{kb / 1024:.1f}' for kb in quarters)})")
         steady_5xx = self.tally.counts.get("5xx (steady)", 0)
         steady_errors = self.tally.counts.get("error (steady)", 0)
         print(
