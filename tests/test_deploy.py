@@ -26,6 +26,7 @@ import time
 import tomllib
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -400,15 +401,22 @@ def worker_pids(served: serving.Served) -> set[int]:
     return {line["pid"] for line in served_calls(served)}
 
 
-def test_two_workers_serve_any_request(project: Path, shared_redis: dict[str, str], tmp_path: Path) -> None:
-    add_user(project, shared_redis, tmp_path)
-    with serving.serve(project, PACKAGE, tmp_path, "--workers", "2", **shared_redis) as served:
+@contextmanager
+def two_workers(project: Path, env: dict[str, str], workdir: Path) -> Iterator[tuple[serving.Served, str, set[int]]]:
+    """`serve --workers 2`, a signed-in token, and the two workers (pids) 40 calls reached."""
+    add_user(project, env, workdir)
+    with serving.serve(project, PACKAGE, workdir, "--workers", "2", **env) as served:
         with httpx.Client(base_url=served.url, timeout=15) as http:
             token = sign_in(http, served.url)
         assert calls_on_fresh_connections(served.url, token) == [200] * 40
         pids = worker_pids(served)
         assert len(pids) == 2, f"calls were served by {pids}"
         assert served.process.pid not in pids
+        yield served, token, pids
+
+
+def test_two_workers_serve_any_request(project: Path, shared_redis: dict[str, str], tmp_path: Path) -> None:
+    with two_workers(project, shared_redis, tmp_path) as (served, _, pids):
         # Whichever worker a scrape reaches, /metrics counts the calls of both.
         scraped = set()
         for _ in range(6):
@@ -421,13 +429,7 @@ def test_two_workers_serve_any_request(project: Path, shared_redis: dict[str, st
 
 
 def test_a_worker_that_dies_is_replaced(project: Path, shared_redis: dict[str, str], tmp_path: Path) -> None:
-    add_user(project, shared_redis, tmp_path)
-    with serving.serve(project, PACKAGE, tmp_path, "--workers", "2", **shared_redis) as served:
-        with httpx.Client(base_url=served.url, timeout=15) as http:
-            token = sign_in(http, served.url)
-        assert calls_on_fresh_connections(served.url, token) == [200] * 40
-        first = worker_pids(served)
-        assert len(first) == 2, first
+    with two_workers(project, shared_redis, tmp_path) as (served, token, first):
         victim = min(first)
         os.kill(victim, signal.SIGKILL)
         while Path(f"/proc/{victim}").exists() and "State:\tZ" not in Path(f"/proc/{victim}/status").read_text():
