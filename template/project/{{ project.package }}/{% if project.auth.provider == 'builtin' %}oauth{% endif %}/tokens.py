@@ -13,7 +13,7 @@ import hashlib
 import secrets
 import time
 import uuid
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import jwt
 from fastmcp.server.auth import AccessToken
@@ -25,6 +25,30 @@ from pydantic import BaseModel
 # again: revocation reaches every replica within this time.
 CACHE_SECONDS = 5.0
 CACHE_ENTRIES = 10_000
+
+V = TypeVar("V")
+
+
+class RecentCache(Generic[V]):
+    """Answers kept for CACHE_SECONDS; the expired ones are swept out as often, so the cache
+    holds the last few seconds of traffic (at most CACHE_ENTRIES answers), not an hour of it."""
+
+    def __init__(self) -> None:
+        self._entries: dict[str, tuple[V, float]] = {}
+        self._swept = time.monotonic()
+
+    def get(self, key: str) -> V | None:
+        found = self._entries.get(key)
+        return found[0] if found is not None and found[1] > time.monotonic() else None
+
+    def put(self, key: str, value: V) -> None:
+        now = time.monotonic()
+        if now - self._swept > CACHE_SECONDS or len(self._entries) >= CACHE_ENTRIES:
+            self._entries = {k: v for k, v in self._entries.items() if v[1] > now}
+            self._swept = now
+            if len(self._entries) >= CACHE_ENTRIES:
+                return
+        self._entries[key] = (value, now + CACHE_SECONDS)
 
 
 class Grant(BaseModel):
@@ -59,9 +83,9 @@ class Tokens:
         self.access_ttl = access_ttl
         self.refresh_ttl = refresh_ttl
         self.reuse_grace = reuse_grace
-        self._revoked: dict[str, tuple[bool, float]] = {}
+        self._revoked = RecentCache[bool]()
         # Verifying a signature costs more than the rest of a small tool call; clients reuse tokens.
-        self._verified: dict[str, tuple[AccessToken, float]] = {}
+        self._verified = RecentCache[AccessToken]()
 
     @staticmethod
     def new_family() -> str:
@@ -93,16 +117,13 @@ class Tokens:
 
     async def verify(self, token: str, resource: str) -> AccessToken | None:
         """The token's grant if its signature, issuer, audience and expiry hold and its family stands."""
-        now = time.monotonic()
         cached = self._verified.get(token)
-        if cached is not None and cached[1] > now and (cached[0].expires_at or 0) > time.time():
-            claims_family = (cached[0].claims or {}).get("fam", "")
-            return None if await self.is_revoked(str(claims_family)) else cached[0]
+        if cached is not None and (cached.expires_at or 0) > time.time():
+            claims_family = (cached.claims or {}).get("fam", "")
+            return None if await self.is_revoked(str(claims_family)) else cached
         access = await self._verify(token, resource)
         if access is not None:
-            if len(self._verified) > CACHE_ENTRIES:
-                self._verified = {k: v for k, v in self._verified.items() if v[1] > now}
-            self._verified[token] = (access, now + CACHE_SECONDS)
+            self._verified.put(token, access)
         return access
 
     async def _verify(self, token: str, resource: str) -> AccessToken | None:
@@ -166,7 +187,7 @@ class Tokens:
 
     async def revoke_family(self, family: str) -> None:
         await self.store.put(family, {"revoked": True}, collection="revoked_families", ttl=self.refresh_ttl)
-        self._revoked[family] = (True, time.monotonic() + CACHE_SECONDS)
+        self._revoked.put(family, True)
 
     async def revoke(self, token: str) -> None:
         """RFC 7009: revoking either token of a family ends the family."""
@@ -182,11 +203,8 @@ class Tokens:
 
     async def is_revoked(self, family: str) -> bool:
         cached = self._revoked.get(family)
-        if cached is not None and cached[1] > time.monotonic():
-            return cached[0]
+        if cached is not None:
+            return cached
         revoked = await self.store.get(family, collection="revoked_families") is not None
-        now = time.monotonic()
-        if len(self._revoked) > CACHE_ENTRIES:  # a cache, not a record: forget what has expired
-            self._revoked = {k: v for k, v in self._revoked.items() if v[1] > now}
-        self._revoked[family] = (revoked, now + CACHE_SECONDS)
+        self._revoked.put(family, revoked)
         return revoked
