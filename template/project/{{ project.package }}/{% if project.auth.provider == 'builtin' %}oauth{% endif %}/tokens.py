@@ -46,9 +46,9 @@ class RecentCache(Generic[V]):
         if now - self._swept > CACHE_SECONDS or len(self._entries) >= CACHE_ENTRIES:
             self._entries = {k: v for k, v in self._entries.items() if v[1] > now}
             self._swept = now
-            if len(self._entries) >= CACHE_ENTRIES:
-                return
-        self._entries[key] = (value, now + CACHE_SECONDS)
+        # Full, it still updates what it holds: a family revoked here must not read as standing.
+        if key in self._entries or len(self._entries) < CACHE_ENTRIES:
+            self._entries[key] = (value, now + CACHE_SECONDS)
 
 
 class Grant(BaseModel):
