@@ -235,10 +235,13 @@ class BuiltinAuthorizationServer(OAuthProvider):
         self, client: OAuthClientInformationFull, refresh_token: RefreshToken, scopes: list[str]
     ) -> OAuthToken:
         grant = Refresh.model_validate(refresh_token.model_dump()).grant  # what load_refresh_token returned
+        narrowed = [s for s in scopes if s in grant.scopes] or grant.scopes
+        # Issued before the old token is spent: if the store fails in between, the client keeps a
+        # refresh token that works (the new one, never sent, expires unused).
+        issued = await self.tokens.issue(grant.model_copy(update={"scopes": narrowed}))
         if not await self.tokens.use_refresh(refresh_token.token, grant):
             raise TokenError("invalid_grant", "refresh token already used; sign in again")
-        narrowed = [s for s in scopes if s in grant.scopes] or grant.scopes
-        return await self.tokens.issue(grant.model_copy(update={"scopes": narrowed}))
+        return issued
 
     async def load_access_token(self, token: str) -> AccessToken | None:
         return await self.tokens.verify(token, self.resource)
