@@ -146,8 +146,7 @@ class Store:
 class Replica:
     port: int
     process: subprocess.Popen[bytes]
-    rss_start: int = 0
-    rss: list[int] = field(default_factory=list)  # every 5 s, since the process (re)started
+    rss: list[int] = field(default_factory=list)  # KiB every 5 s since the process (re)started; [0] is after warm-up
 
 
 @dataclass
@@ -376,8 +375,7 @@ class Soak:
         print(f"[{start - self.tally.started:.0f}s] killed a replica", file=sys.stderr)
         await asyncio.sleep(5)
         victim.process = await asyncio.to_thread(self.start_replica, victim.port)
-        victim.rss_start = 0  # measured again after warm-up
-        victim.rss = []
+        victim.rss = []  # measured again after warm-up
         self.tally.windows[-1] = (start, time.monotonic() + 10)
         await asyncio.sleep(seconds * 0.30 - 5)
         start = time.monotonic()
@@ -395,8 +393,6 @@ class Soak:
                 if replica.process.poll() is not None:
                     continue
                 replica.rss.append(rss_kb(replica.process.pid))
-                if replica.rss_start == 0:
-                    replica.rss_start = replica.rss[-1]
 
     async def run(self) -> None:
         seconds = self.args.seconds
@@ -415,10 +411,10 @@ class Soak:
         print(f"  {'requests/s (completed ops)':<28}{total / seconds:>8.1f}")
         for replica in self.replicas:
             now = rss_kb(replica.process.pid)
-            print(f"  replica :{replica.port} RSS {replica.rss_start / 1024:.1f} -> {now / 1024:.1f} MiB", end="")
+            samples = replica.rss or [now]
+            print(f"  replica :{replica.port} RSS {samples[0] / 1024:.1f} -> {now / 1024:.1f} MiB", end="")
             # Each sign-in's argon2 check takes 64 MiB for a moment, so single samples swing by hundreds of MiB;
             # the floor of each quarter of the run is what a leak would raise.
-            samples = replica.rss or [now]
             floors = [
                 min(samples[len(samples) * q // 4 : max(len(samples) * (q + 1) // 4, 1)] or [now]) for q in range(4)
             ]
