@@ -19,7 +19,17 @@ from mcpgen import __version__
 from mcpgen.render import render
 from mcpgen.spec import Spec
 from mcpgen.specfile import SPEC_FILE
-from mcpgen.vcs import PRISTINE_BRANCH, changes, commit_tree, git, merge_base, resolve, status, tree_of_directory
+from mcpgen.vcs import (
+    PRISTINE_BRANCH,
+    changes,
+    commit_tree,
+    git,
+    merge_base,
+    resolve,
+    status,
+    tree_of_directory,
+    user_identity,
+)
 
 
 class RegenerateError(Exception):
@@ -35,10 +45,12 @@ class Summary(BaseModel):
     merged: list[str] = []  # changed by mcpgen and by the user, merged cleanly
     kept: list[str] = []  # the spec dropped them, but the user had edited them
     conflicts: list[str] = []
+    # generate committed the edited spec before merging (undone by `git reset --soft HEAD~1`).
+    spec_committed: bool = False
 
     @property
     def changed(self) -> bool:
-        return bool(self.added or self.updated or self.removed or self.kept)
+        return bool(self.added or self.updated or self.removed or self.merged or self.kept or self.conflicts)
 
 
 def missing_branch_message() -> str:
@@ -74,14 +86,13 @@ def regenerate(root: Path, spec: Spec, spec_text: str, dry_run: bool = False) ->
     previous = resolve(root, PRISTINE_BRANCH)
     if previous is None:
         raise RegenerateError(missing_branch_message())
-    if not dry_run:
-        _commit_spec_change(root)
+    spec_committed = False if dry_run else _commit_spec_change(root)
     new = render_commit(root, spec, spec_text, previous)
     base = merge_base(root, "HEAD", new)
     if base is None:
         raise RegenerateError(f"the current branch shares no history with {PRISTINE_BRANCH}; merge it once by hand")
     if base == new:
-        return Summary()
+        return Summary(spec_committed=spec_committed)
     generated = changes(root, base, new)
     mine = changes(root, base, "HEAD")
     summary = Summary(
@@ -89,6 +100,7 @@ def regenerate(root: Path, spec: Spec, spec_text: str, dry_run: bool = False) ->
         updated=sorted(p for p, kind in generated.items() if kind == "M"),
         removed=sorted(p for p, kind in generated.items() if kind == "D" and p not in mine),
         kept=sorted(p for p, kind in generated.items() if kind == "D" and mine.get(p) == "M"),
+        spec_committed=spec_committed,
     )
     both = sorted(p for p, kind in generated.items() if kind == "M" and p in mine)
     if dry_run:
@@ -102,15 +114,20 @@ def regenerate(root: Path, spec: Spec, spec_text: str, dry_run: bool = False) ->
     return summary
 
 
-def _commit_spec_change(root: Path) -> None:
-    """An edited spec is the expected starting point and gets its own commit; any other change stops us."""
+def _commit_spec_change(root: Path) -> bool:
+    """An edited spec is the expected starting point and gets its own commit; any other change stops us.
+
+    The commit is the user's (their identity, their hooks); True if one was made.
+    """
     dirty = status(root)
     if others := [line for line in dirty if line[3:] != SPEC_FILE]:
         listing = "\n  ".join(others[:10])
         raise RegenerateError(f"the work tree has uncommitted changes; commit or stash them first:\n  {listing}")
-    if dirty:
-        git(root, "add", "--", SPEC_FILE)
-        git(root, "commit", "--quiet", "--no-verify", "-m", f"Update {SPEC_FILE}")
+    if not dirty:
+        return False
+    git(root, "add", "--", SPEC_FILE)
+    git(root, "commit", "--quiet", "-m", f"Update {SPEC_FILE}", env=user_identity(root))
+    return True
 
 
 def _would_conflict(root: Path, new: str) -> list[str]:
@@ -128,13 +145,14 @@ def _would_conflict(root: Path, new: str) -> list[str]:
 # Generated files are never renamed, only added and removed: rename detection would pair a
 # removed tool with a new one and call the user's edits to the old one a conflict. (The ort
 # strategy of git 2.39 ignores no-renames, so the merge asks for recursive.)
-_MERGE = ("-c", "merge.renames=false", "merge", "--no-ff", "--no-verify", "-s", "recursive", "-X", "no-renames")
+_MERGE = ("-c", "merge.renames=false", "merge", "--no-ff", "-s", "recursive", "-X", "no-renames")
 
 
 def _merge(root: Path, keep: list[str]) -> list[str]:
     """Merge the pristine branch; returns the paths left in conflict (the merge then stays open)."""
     message = f"Merge {PRISTINE_BRANCH}: regenerate from {SPEC_FILE}"
-    result = git(root, *_MERGE, "--no-edit", "-m", message, PRISTINE_BRANCH, check=False)
+    identity = user_identity(root)
+    result = git(root, *_MERGE, "--no-edit", "-m", message, PRISTINE_BRANCH, check=False, env=identity)
     if result.returncode == 0:
         return []
     conflicted = git(root, "diff", "--name-only", "--diff-filter=U").stdout.splitlines()
@@ -145,5 +163,5 @@ def _merge(root: Path, keep: list[str]) -> list[str]:
             git(root, "add", "--", path)
     remaining = [p for p in conflicted if p not in keep]
     if not remaining:
-        git(root, "commit", "--no-verify", "--no-edit")
+        git(root, "commit", "--no-edit", env=identity)
     return remaining

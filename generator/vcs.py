@@ -16,7 +16,8 @@ from pathlib import Path
 
 PRISTINE_BRANCH = "mcpgen/generated"
 USER_BRANCH = "main"
-# mcpgen's own commits carry its name, whatever the user's git identity is (or if there is none).
+# What mcpgen rendered (the pristine branch) carries its name; commits on the user's branch carry the
+# user's, and this only where git knows no user.
 IDENTITY = {
     "GIT_AUTHOR_NAME": "mcpgen",
     "GIT_AUTHOR_EMAIL": "mcpgen@localhost",
@@ -34,7 +35,7 @@ def git(
 ) -> subprocess.CompletedProcess[str]:
     if shutil.which("git") is None:
         raise GitError("mcpgen needs git on the PATH to keep the generated history; install git")
-    environment = {**os.environ, **IDENTITY, **(env or {})}
+    environment = {**os.environ, **(env or {})}
     result = subprocess.run(["git", *args], cwd=cwd, text=True, capture_output=True, env=environment)
     if check and result.returncode != 0:
         raise GitError(f"git {' '.join(args)} failed:\n{result.stdout}{result.stderr}".rstrip())
@@ -64,7 +65,15 @@ def tree_of_directory(root: Path, directory: Path) -> str:
 
 
 def commit_tree(root: Path, tree: str, parent: str, message: str) -> str:
-    return git(root, "commit-tree", tree, "-p", parent, "-m", message).stdout.strip()
+    return git(root, "commit-tree", tree, "-p", parent, "-m", message, env=IDENTITY).stdout.strip()
+
+
+def user_identity(root: Path) -> dict[str, str]:
+    """The environment for a commit on the user's branch: their own git identity, or mcpgen's if they have none."""
+    configured = all(
+        git(root, "config", "--get", key, check=False).stdout.strip() for key in ("user.name", "user.email")
+    )
+    return {} if configured else IDENTITY
 
 
 def changes(root: Path, old: str, new: str | None) -> dict[str, str]:

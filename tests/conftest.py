@@ -102,6 +102,16 @@ def run_tool(project: Path, *command: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", *command], cwd=project, capture_output=True, text=True, timeout=600)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def git_identity(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Tests commit as a user would; on a machine whose git knows no user, they get a made-up one."""
+    known = subprocess.run(["git", "config", "--global", "user.email"], capture_output=True, text=True).stdout
+    if not known.strip():
+        config = tmp_path_factory.mktemp("git") / "gitconfig"
+        config.write_text("[user]\n\tname = mcpgen tests\n\temail = tests@mcpgen.invalid\n")
+        os.environ["GIT_CONFIG_GLOBAL"] = str(config)
+
+
 @pytest.fixture(scope="session")
 def new_project(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], Path]:
     """`mcpgen new` of an example spec, made once per session and shared."""

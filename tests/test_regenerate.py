@@ -239,3 +239,70 @@ def test_a_clone_without_the_pristine_branch_is_told_how_to_fetch_it(project: Pa
     assert code == 2
     assert f"git fetch origin {PRISTINE_BRANCH}:{PRISTINE_BRANCH}" in output
     assert status(project) == [" M mcpgen.toml"]  # nothing was committed either
+
+
+def edit_registry_description(root: Path, tool: str, text: str) -> None:
+    """A hand edit of a generated file, committed: the user changed a tool's description in registry.py."""
+    registry = root / "shop" / "registry.py"
+    source = registry.read_text()
+    assert f'"Tool {tool}."' in source
+    registry.write_text(source.replace(f'"Tool {tool}."', f'"{text}"'))
+    git(root, "commit", "--quiet", "-am", f"Describe {tool} by hand")
+
+
+def test_a_change_merged_into_an_edited_file_is_reported(project: Path) -> None:
+    edit_registry_description(project, "a", "Tool a, as the team says it.")
+    edit_spec(project, lambda t: t.replace('description = "Tool b."', 'description = "Tool b, renamed."'))
+    code, output = mcpgen("plan", str(project))
+    assert code == 0 and "Up to date" not in output
+    assert "shop/registry.py (merged with your edits)" in output
+    output = generate(project)
+    assert "Up to date" not in output and "shop/registry.py (merged with your edits)" in output
+    registry = (project / "shop" / "registry.py").read_text()
+    assert "Tool a, as the team says it." in registry and "Tool b, renamed." in registry
+
+
+def test_a_conflict_alone_is_listed_with_the_way_back(project: Path) -> None:
+    edit_registry_description(project, "b", "Tool b, as the team says it.")
+    edit_spec(project, lambda t: t.replace('description = "Tool b."', 'description = "Tool b, from the spec."'))
+    code, output = mcpgen("plan", str(project))
+    assert code == 0 and "Up to date" not in output and "Would conflict:\n  shop/registry.py" in output
+    code, output = mcpgen("generate", str(project))
+    assert code == 1 and "Up to date" not in output
+    assert "Conflicts" in output and "  shop/registry.py" in output
+    # mcpgen committed the spec change before merging: the way back undoes that commit too.
+    assert "git merge --abort && git reset --soft HEAD~1" in output
+    git(project, "merge", "--abort")
+    git(project, "reset", "--soft", "HEAD~1")
+    assert status(project) == ["M  mcpgen.toml"]
+
+
+def test_files_mcpgen_never_generated_are_the_users(project: Path) -> None:
+    (project / "LICENSE").write_text("MIT\n")
+    (project / "shop" / "notebook.py").write_text('"""The team\'s helpers."""\n')
+    (project / "tests" / "test_shop_flow.py").write_text("def test_flow() -> None:\n    assert True\n")
+    git(project, "add", ".")
+    git(project, "commit", "--quiet", "-m", "Add a license, a helper module and a flow test")
+    check_clean(project)
+    (project / "shop" / "app.py").unlink()
+    git(project, "commit", "--quiet", "-am", "Remove a generated module")
+    code, output = mcpgen("check", str(project))
+    assert code == 1 and "drift" in output and "shop/app.py" in output
+    assert "notebook.py" not in output and "LICENSE" not in output
+
+
+def test_generate_commits_as_the_user_and_runs_their_hooks(project: Path) -> None:
+    git(project, "config", "user.name", "Ada Lovelace")
+    git(project, "config", "user.email", "ada@example.com")
+    hooks = project / ".git" / "hooks"
+    for hook in ("pre-commit", "pre-merge-commit"):
+        (hooks / hook).write_text(f"#!/bin/sh\necho ran >> {hook}.ran\n")
+        (hooks / hook).chmod(0o755)
+    (project / ".git" / "info" / "exclude").write_text("*.ran\n")
+    edit_spec(project, add_tool_c)
+    generate(project)
+    authors = git(project, "log", "-2", "--first-parent", "--format=%an <%ae>|%cn").stdout.splitlines()
+    assert authors == ["Ada Lovelace <ada@example.com>|Ada Lovelace"] * 2
+    assert (project / "pre-commit.ran").exists() and (project / "pre-merge-commit.ran").exists()
+    # What mcpgen rendered stays mcpgen's.
+    assert git(project, "log", "-1", "--format=%an", PRISTINE_BRANCH).stdout.strip() == "mcpgen"

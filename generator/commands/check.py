@@ -35,7 +35,8 @@ def problems(project: Path) -> list[str]:
         found.append(
             f"stale: {SPEC_FILE} changed since the last generate; `mcpgen generate` updates {', '.join(stale)}"
         )
-    edited = changes(root, base, None)
+    # A file mcpgen generated and the user changed or deleted; files it never generated are the user's.
+    edited = {path for path, kind in changes(root, base, None).items() if kind != "A"}
     if drift := sorted(p for p in edited if owner(p) == "generator"):
         found.append(f"drift: generated files edited by hand (change {SPEC_FILE} instead): {', '.join(drift)}")
     return found

@@ -28,7 +28,8 @@ def report(summary: Summary, dry_run: bool) -> None:
     if not summary.changed:
         typer.echo("Up to date: the project already matches mcpgen.toml.")
         return
-    typer.echo("Would change:" if dry_run else "Regenerated from mcpgen.toml:")
+    if any(getattr(summary, field) for field in LABELS):
+        typer.echo("Would change:" if dry_run else "Regenerated from mcpgen.toml:")
     for field, label in LABELS.items():
         for path in getattr(summary, field):
             typer.echo(f"  {label:<10} {path}" if len(label) < 10 else f"  {path} ({label})")
@@ -39,7 +40,9 @@ def report(summary: Summary, dry_run: bool) -> None:
         for path in summary.conflicts:
             typer.secho(f"  {path}", fg="red")
         if not dry_run:
+            back = "git merge --abort && git reset --soft HEAD~1" if summary.spec_committed else "git merge --abort"
             typer.echo(
                 "Resolve them (git status, git diff, git mergetool), `git add` each file and `git commit`;"
-                " or `git merge --abort` to go back to where you were."
+                f" or `{back}` to go back to where you were"
+                + (" (mcpgen committed your mcpgen.toml change before merging)." if summary.spec_committed else ".")
             )
