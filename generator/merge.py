@@ -10,14 +10,16 @@ teammate's regenerate. Conflicts are real git conflicts (markers and unmerged in
 from __future__ import annotations
 
 import hashlib
+import re
 import tempfile
 from pathlib import Path
+from typing import NamedTuple
 
 from pydantic import BaseModel
 
 from mcpgen import __version__
 from mcpgen.render import render
-from mcpgen.spec import Spec
+from mcpgen.spec import Spec, python_name
 from mcpgen.specfile import SPEC_FILE
 from mcpgen.vcs import (
     PRISTINE_BRANCH,
@@ -44,13 +46,15 @@ class Summary(BaseModel):
     removed: list[str] = []
     merged: list[str] = []  # changed by mcpgen and by the user, merged cleanly
     kept: list[str] = []  # the spec dropped them, but the user had edited them
+    moved: list[str] = []  # "old -> new": a renamed tool's code, moved to its new name (`renamed_from`)
     conflicts: list[str] = []
     # generate committed the edited spec before merging (undone by `git reset --soft HEAD~1`).
     spec_committed: bool = False
 
     @property
     def changed(self) -> bool:
-        return bool(self.added or self.updated or self.removed or self.merged or self.kept or self.conflicts)
+        fields = (self.added, self.updated, self.removed, self.merged, self.kept, self.moved, self.conflicts)
+        return any(fields)
 
 
 def missing_branch_message() -> str:
@@ -68,12 +72,11 @@ def render_tree(root: Path, spec: Spec) -> str:
         return tree_of_directory(root, out)
 
 
-def render_commit(root: Path, spec: Spec, spec_text: str, previous: str) -> str:
-    """The spec rendered as a commit on top of `previous`, the pristine tip (itself if nothing changed).
+def render_commit(root: Path, tree: str, spec_text: str, previous: str) -> str:
+    """The rendered `tree` as a commit on top of `previous`, the pristine tip (itself if nothing changed).
 
     The commit is written to the object store but no branch moves; the caller decides.
     """
-    tree = render_tree(root, spec)
     if tree == git(root, "rev-parse", f"{previous}^{{tree}}").stdout.strip():
         return previous
     digest = hashlib.sha256(spec_text.encode()).hexdigest()
@@ -87,12 +90,17 @@ def regenerate(root: Path, spec: Spec, spec_text: str, dry_run: bool = False) ->
     if previous is None:
         raise RegenerateError(missing_branch_message())
     spec_committed = False if dry_run else _commit_spec_change(root)
-    new = render_commit(root, spec, spec_text, previous)
+    tree = render_tree(root, spec)
+    moves = _renames(root, spec)
+    if moves and not dry_run:
+        previous = _move_renamed_tools(root, moves, previous, tree)
+    new = render_commit(root, tree, spec_text, previous)
     base = merge_base(root, "HEAD", new)
     if base is None:
         raise RegenerateError(f"the current branch shares no history with {PRISTINE_BRANCH}; merge it once by hand")
+    moved = [f"{move.source} -> {move.target}" for move in moves]
     if base == new:
-        return Summary(spec_committed=spec_committed)
+        return Summary(moved=moved, spec_committed=spec_committed)
     generated = changes(root, base, new)
     mine = changes(root, base, "HEAD")
     summary = Summary(
@@ -100,11 +108,16 @@ def regenerate(root: Path, spec: Spec, spec_text: str, dry_run: bool = False) ->
         updated=sorted(p for p, kind in generated.items() if kind == "M"),
         removed=sorted(p for p, kind in generated.items() if kind == "D" and p not in mine),
         kept=sorted(p for p, kind in generated.items() if kind == "D" and mine.get(p) == "M"),
+        moved=moved,
         spec_committed=spec_committed,
     )
     both = sorted(p for p, kind in generated.items() if kind == "M" and p in mine)
     if dry_run:
-        summary.conflicts = [p for p in _would_conflict(root, new) if p not in summary.kept]
+        # The moves have not happened yet: the files they cover are neither added, removed, kept nor in conflict.
+        covered = {move.source for move in moves} | {move.target for move in moves}
+        for field in ("added", "removed", "kept"):
+            setattr(summary, field, [p for p in getattr(summary, field) if p not in covered])
+        summary.conflicts = [p for p in _would_conflict(root, new) if p not in summary.kept and p not in covered]
     else:
         if new != previous:
             git(root, "update-ref", f"refs/heads/{PRISTINE_BRANCH}", new, previous)
@@ -128,6 +141,73 @@ def _commit_spec_change(root: Path) -> bool:
     git(root, "add", "--", SPEC_FILE)
     git(root, "commit", "--quiet", "-m", f"Update {SPEC_FILE}", env=user_identity(root))
     return True
+
+
+class Move(NamedTuple):
+    """A renamed tool's file, from its old path to its new one."""
+
+    source: str
+    target: str
+    old_name: str
+    new_name: str
+
+
+def _renames(root: Path, spec: Spec) -> list[Move]:
+    """The module and test of each renamed tool that the user's branch still has under the old name."""
+    moves = []
+    for tool in spec.tools:
+        if tool.renamed_from is None:
+            continue
+        for path in (f"{spec.server.package}/tools/{{}}.py", "tests/test_tool_{}.py"):
+            source, target = path.format(python_name(tool.renamed_from)), path.format(tool.module)
+            if (root / source).is_file() and not (root / target).exists():
+                moves.append(Move(source, target, tool.renamed_from, tool.name))
+    return moves
+
+
+def _renamed_text(text: str, old: str, new: str) -> str:
+    """The user's tool module or test with the old name changed where the code names the tool itself.
+
+    Only the function, the tests' names, the quoted tool name and the docstring change: the same
+    word elsewhere in the body (a store key, a variable) is the user's and stays.
+    """
+    old_module, new_module = python_name(old), python_name(new)
+    text = re.sub(rf"\bdef {re.escape(old_module)}\(", f"def {new_module}(", text)
+    text = re.sub(rf"\bdef test_{re.escape(old_module)}_", f"def test_{new_module}_", text)
+    text = text.replace(f"tools/{old_module}.py", f"tools/{new_module}.py").replace(f"`{old}`", f"`{new}`")
+    return re.sub(rf"call_tool\((['\"]){re.escape(old)}\1", rf"call_tool(\g<1>{new}\g<1>", text)
+
+
+def _move_renamed_tools(root: Path, moves: list[Move], pristine: str, rendered: str) -> str:
+    """Move renamed tools' code on both branches, so the merge that follows keeps the user's edits at the new path.
+
+    The user's branch gets a commit that moves their files (renaming the tool inside). The pristine
+    branch gets a commit that moves the generated ones, as the new render has them (`rendered`),
+    merged into the user's branch as already done (`-s ours`): against that base the user's moved
+    file has nothing left to merge. (So other changes to a renamed tool reach its code at the next
+    generate, not this one.) Returns the new pristine tip.
+    """
+    identity = user_identity(root)
+    for move in moves:
+        git(root, "mv", "--", move.source, move.target)
+        target = root / move.target
+        target.write_text(_renamed_text(target.read_text(encoding="utf-8"), move.old_name, move.new_name), "utf-8")
+        git(root, "add", "--", move.target)
+    listing = ", ".join(f"{move.source} -> {move.target}" for move in moves)
+    git(root, "commit", "--quiet", "-m", f"Move renamed tools (renamed_from in {SPEC_FILE}): {listing}", env=identity)
+    with tempfile.TemporaryDirectory(prefix="mcpgen-move-") as scratch:
+        env = {"GIT_INDEX_FILE": str(Path(scratch) / "index")}
+        git(root, "read-tree", pristine, env=env)
+        for move in moves:
+            blob = git(root, "rev-parse", f"{rendered}:{move.target}").stdout.strip()
+            git(root, "update-index", "--force-remove", move.source, env=env)
+            git(root, "update-index", "--add", "--cacheinfo", f"100644,{blob},{move.target}", env=env)
+        tree = git(root, "write-tree", env=env).stdout.strip()
+    moved = commit_tree(root, tree, pristine, f"mcpgen {__version__}: move {listing}")
+    git(root, "update-ref", f"refs/heads/{PRISTINE_BRANCH}", moved, pristine)
+    message = f"Merge {PRISTINE_BRANCH}: the renamed tools moved"
+    git(root, "merge", "--quiet", "-s", "ours", "--no-ff", "-m", message, moved, env=identity)
+    return moved
 
 
 def _would_conflict(root: Path, new: str) -> list[str]:

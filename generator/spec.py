@@ -195,6 +195,8 @@ class Tool(_Section):
     returns: ReturnType = "string"
     annotations: Annotations = Annotations()
     params: list[Param] = []
+    # The tool's name before a rename: `generate` moves the user's module and test to the new name.
+    renamed_from: Annotated[str, Field(pattern=TOOL_NAME)] | None = None
 
     @property
     def module(self) -> str:
@@ -273,6 +275,17 @@ def problems(spec: Spec) -> list[tuple[KeyPath, str]]:
             found.append(
                 (("tools", i, "name"), f"{tool.name!r} and {clash.name!r} make the same module name {tool.module!r}")
             )
+    modules, renamed = {t.module for t in spec.tools}, dict[str, str]()
+    for i, tool in enumerate(spec.tools):
+        if tool.renamed_from is None:
+            continue
+        if python_name(tool.renamed_from) in modules:
+            message = f"renamed_from {tool.renamed_from!r} is a tool the spec still has; drop one of them"
+            found.append((("tools", i, "renamed_from"), message))
+        elif tool.renamed_from in renamed:
+            message = f"{renamed[tool.renamed_from]!r} was already renamed from {tool.renamed_from!r}"
+            found.append((("tools", i, "renamed_from"), message))
+        renamed[tool.renamed_from] = tool.name
     found += _unique(spec.resources, "resources", lambda r: r.name, "resource name")
     found += _unique(spec.resources, "resources", lambda r: r.uri, "resource uri", key="uri")
     found += _unique(spec.resource_templates, "resource_templates", lambda r: r.name, "resource template name")

@@ -306,3 +306,44 @@ def test_generate_commits_as_the_user_and_runs_their_hooks(project: Path) -> Non
     assert (project / "pre-commit.ran").exists() and (project / "pre-merge-commit.ran").exists()
     # What mcpgen rendered stays mcpgen's.
     assert git(project, "log", "-1", "--format=%an", PRISTINE_BRANCH).stdout.strip() == "mcpgen"
+
+
+def rename_a_to_renamed(text: str, marker: bool = True) -> str:
+    renamed = 'name = "renamed_a"\nrenamed_from = "a"' if marker else 'name = "renamed_a"'
+    return text.replace('name = "a"\n', renamed + "\n", 1)
+
+
+def test_a_renamed_tool_keeps_its_body(project: Path) -> None:
+    edit_spec(project, rename_a_to_renamed)
+    code, output = mcpgen("plan", str(project))
+    assert code == 0 and "shop/tools/a.py -> shop/tools/renamed_a.py" in output
+    assert "Would conflict" not in output
+    output = generate(project)
+    assert "shop/tools/a.py -> shop/tools/renamed_a.py" in output
+    assert not (project / "shop" / "tools" / "a.py").exists()
+    module = (project / "shop" / "tools" / "renamed_a.py").read_text()
+    assert USER_BODY in module and USER_HELPER.strip() in module
+    assert "async def renamed_a(" in module and "def a(" not in module
+    assert 'call_tool("renamed_a"' in (project / "tests" / "test_tool_renamed_a.py").read_text()
+    check_clean(project)
+    # Later spec changes merge into the moved body as into any other.
+    edit_spec(project, add_param_to_a)
+    generate(project)
+    module = (project / "shop" / "tools" / "renamed_a.py").read_text()
+    assert USER_BODY in module and "count: int," in module
+    check_clean(project)
+
+
+def test_a_rename_without_renamed_from_says_where_the_body_is(project: Path) -> None:
+    edit_spec(project, lambda t: rename_a_to_renamed(t, marker=False))
+    output = generate(project)
+    assert "No tool calls shop/tools/a.py any more" in output and "renamed_from" in output
+    assert USER_BODY in (project / "shop" / "tools" / "a.py").read_text()
+
+
+def test_renamed_from_must_name_a_tool_that_is_gone(tmp_path: Path) -> None:
+    spec = tmp_path / "mcpgen.toml"
+    spec.write_text(SPEC.replace('name = "b"\n', 'name = "b"\nrenamed_from = "a"\n'))
+    code, output = mcpgen("new", str(tmp_path / "shop"), "--spec", str(spec), "--yes")
+    assert code == 2 and "renamed_from" in output and "still has" in output
+    assert not (tmp_path / "shop").exists()

@@ -10,6 +10,7 @@ from mcpgen.merge import Summary, regenerate
 from mcpgen.specfile import SPEC_FILE, load_spec
 
 LABELS = {
+    "moved": "moved: a renamed tool's code (renamed_from)",
     "added": "added",
     "updated": "updated",
     "removed": "removed",
@@ -33,6 +34,13 @@ def report(summary: Summary, dry_run: bool) -> None:
     for field, label in LABELS.items():
         for path in getattr(summary, field):
             typer.echo(f"  {label:<10} {path}" if len(label) < 10 else f"  {path} ({label})")
+    if orphans := [path for path in summary.kept if "/tools/" in path]:
+        typer.secho(
+            f"No tool calls {', '.join(orphans)} any more. If a tool was renamed, move your code into its new"
+            ' module by hand; next time give the tool `renamed_from = "<old name>"` in mcpgen.toml before'
+            " `mcpgen generate`, and it moves the code for you.",
+            fg="yellow",
+        )
     if summary.conflicts:
         typer.secho(
             "Conflicts (you and mcpgen changed the same lines):" if not dry_run else "Would conflict:", fg="red"
