@@ -8,12 +8,14 @@ from __future__ import annotations
 from jinja2 import Environment
 from jinja2.ext import Extension
 
-from mcpgen.template_data import py_literal
+from mcpgen.template_data import docstring_text, py_literal
 
 
 class Literals(Extension):
-    """`{{ value | py }}`: a Python literal (double-quoted strings, also valid TOML and YAML)."""
+    """`{{ value | py }}`: a Python literal (double-quoted strings, also valid TOML and YAML);
+    `{{ text | doc }}`: text inside a Python docstring."""
 
     def __init__(self, environment: Environment) -> None:
         super().__init__(environment)
         environment.filters["py"] = py_literal
+        environment.filters["doc"] = docstring_text

@@ -8,7 +8,9 @@ enum, implemented providers) live in `problems()`, so each one can point at the 
 from __future__ import annotations
 
 import keyword
+import math
 import re
+import sys
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
@@ -98,7 +100,8 @@ Text = Annotated[str, StringConstraints(min_length=1, max_length=4000)]
 
 
 class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # Strict: `stateless = "yes"` or `port = "9000"` is a mistake to point at, not a value to guess.
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
 
 class Server(_Section):
@@ -239,7 +242,7 @@ class Prompt(_Section):
 class Spec(_Section):
     """A whole `mcpgen.toml`."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, title="mcpgen.toml")
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, title="mcpgen.toml")
 
     server: Server
     auth: Auth = Auth()
@@ -252,8 +255,15 @@ class Spec(_Section):
 
 
 def python_name(name: str) -> str:
-    """The module name for an MCP name such as `notes.search-v2`."""
-    return re.sub(r"[^A-Za-z0-9_]", "_", name).lower()
+    """The module name for an MCP name such as `notes.search-v2`.
+
+    Names that cannot be a module as they are (`1tool`, `class`, `__init__`) get a `tool_` prefix,
+    and so do names starting with `_`, which the generated registry keeps for its own.
+    """
+    module = re.sub(r"[^A-Za-z0-9_]", "_", name).lower()
+    if module[0].isdigit() or keyword.iskeyword(module) or module.startswith("_"):
+        return f"tool_{module}"
+    return module
 
 
 KeyPath = tuple[str | int, ...]
@@ -297,23 +307,19 @@ def problems(spec: Spec) -> list[tuple[KeyPath, str]]:
             )
     found += _unique(spec.prompts, "prompts", lambda p: p.name, "prompt name")
     for i, tool in enumerate(spec.tools):
-        if keyword.iskeyword(tool.module):
-            found.append((("tools", i, "name"), f"{tool.name!r} would be a Python keyword as a module name"))
         found += _unique(tool.params, ("tools", i, "params"), lambda p: p.name, "parameter name")
         for j, param in enumerate(tool.params):
             found += [(("tools", i, "params", j, *loc), msg) for loc, msg in _param_problems(param)]
         for j, scope in enumerate(tool.scopes):
             if spec.auth.scopes and scope not in spec.auth.scopes:
                 found.append((("tools", i, "scopes", j), f"scope {scope!r} is not listed in [auth] scopes"))
-    for i, tpl in enumerate(spec.resource_templates):
-        for var in tpl.variables:
-            if not re.fullmatch(IDENTIFIER, var) or keyword.iskeyword(var):
-                found.append((("resource_templates", i, "uri_template"), f"{{{var}}} must be a Python identifier"))
+    found += _resource_problems(spec)
     for i, prompt in enumerate(spec.prompts):
         found += _unique(prompt.arguments, ("prompts", i, "arguments"), lambda a: a.name, "argument name")
         for j, arg in enumerate(prompt.arguments):
-            if keyword.iskeyword(arg.name):
-                found.append((("prompts", i, "arguments", j, "name"), f"{arg.name!r} is a Python keyword"))
+            if problem := _reserved(arg.name):
+                found.append((("prompts", i, "arguments", j, "name"), problem))
+    found += _name_problems(spec)
     if spec.storage.url is not None:
         scheme = spec.storage.url.split("://", 1)[0]
         wanted = {"redis": ("redis", "rediss"), "postgres": ("postgresql", "postgres")}.get(spec.storage.backend, ())
@@ -325,6 +331,80 @@ def problems(spec: Spec) -> list[tuple[KeyPath, str]]:
     if spec.server.transport == "stdio" and spec.auth.provider != "none":
         found.append((("auth", "provider"), 'a stdio-only server has no HTTP to authenticate; use provider = "none"'))
     return found
+
+
+def _reserved(name: str) -> str | None:
+    """Why `name` cannot be a parameter of a generated function, or None."""
+    if keyword.iskeyword(name):
+        return f"{name!r} is a Python keyword"
+    if name in RESERVED_PARAMS or name.startswith("_"):
+        return f"{name!r} is reserved by the generated code (store, ctx, context, self, cls and names starting with _)"
+    return None
+
+
+def _resource_problems(spec: Spec) -> list[tuple[KeyPath, str]]:
+    found: list[tuple[KeyPath, str]] = []
+    for i, resource in enumerate(spec.resources):
+        if "{" in resource.uri or "}" in resource.uri:
+            message = "a fixed resource's uri has no {placeholders}; declare it under [[resource_templates]]"
+            found.append((("resources", i, "uri"), message))
+    uris = {r.uri: i for i, r in enumerate(spec.resources)}
+    for i, tpl in enumerate(spec.resource_templates):
+        where = ("resource_templates", i, "uri_template")
+        if tpl.uri_template in uris:
+            found.append((where, f"the same URI as resources[{uris[tpl.uri_template]}]; keep one of them"))
+        if "{{" in tpl.uri_template or "}}" in tpl.uri_template or not tpl.variables:
+            found.append((where, "a template names each variable once in single braces, e.g. notes://{id}"))
+        for var in tpl.variables:
+            if not re.fullmatch(IDENTIFIER, var):
+                found.append((where, f"{{{var}}} must be a Python identifier"))
+            elif problem := _reserved(var):
+                found.append((where, f"{{{var}}}: {problem}"))
+        if len(set(tpl.variables)) != len(tpl.variables):
+            found.append((where, "each {variable} may appear once"))
+    return found
+
+
+# Modules a generated project imports: a package of the same name would shadow them.
+SHADOWED_MODULES = frozenset(
+    {"mcp", "fastmcp", "pydantic", "pydantic_settings", "starlette", "uvicorn", "httpx", "httpx2", "anyio"}
+    | {"key_value", "jwt", "argon2", "cryptography", "prometheus_client", "opentelemetry", "typer", "tests"}
+)
+
+
+def _name_problems(spec: Spec) -> list[tuple[KeyPath, str]]:
+    """Names that would break the generated package: its own, and tools, resources and prompts sharing one."""
+    found: list[tuple[KeyPath, str]] = []
+    package = spec.server.package
+    if keyword.iskeyword(package) or keyword.issoftkeyword(package):
+        found.append((("server", "name"), f"{spec.server.name!r} is a Python keyword and cannot name the package"))
+    elif package in SHADOWED_MODULES or package in sys.stdlib_module_names:
+        message = (
+            f"a package named {package!r} would hide the module of that name the server imports; pick another name"
+        )
+        found.append((("server", "name"), message))
+    for key in ("title", "description"):
+        if _CONTROL.search(getattr(spec.server, key)):
+            found.append((("server", key), "control characters (other than newline and tab) are not allowed"))
+    owners: dict[str, str] = {}
+    for section, names in (
+        ("tools", [t.name for t in spec.tools]),
+        ("resources", [r.name for r in spec.resources]),
+        ("resource_templates", [r.name for r in spec.resource_templates]),
+        ("prompts", [p.name for p in spec.prompts]),
+    ):
+        for i, name in enumerate(names):
+            if section != "tools" and (keyword.iskeyword(name) or name.startswith("_")):
+                message = f"{name!r} cannot name a module here: a Python keyword, or a name starting with _ (the generated code's)"
+                found.append(((section, i, "name"), message))
+            if name in owners and owners[name] != section:
+                message = f"{name!r} also names one of the {owners[name]}; give each its own name"
+                found.append(((section, i, "name"), message))
+            owners.setdefault(name, section)
+    return found
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
 
 def _deploy_problems(spec: Spec) -> list[tuple[KeyPath, str]]:
@@ -446,8 +526,18 @@ def matches_type(value: Any, type_name: str) -> bool:
 
 def _param_problems(param: Param) -> list[tuple[tuple[str, ...], str]]:
     found: list[tuple[tuple[str, ...], str]] = []
-    if keyword.iskeyword(param.name) or param.name in RESERVED_PARAMS or param.name.startswith("_"):
-        found.append((("name",), f"{param.name!r} is a Python keyword or a name the generated code reserves"))
+    if problem := _reserved(param.name):
+        found.append((("name",), problem))
+    for key in ("minimum", "maximum"):
+        bound = getattr(param, key)
+        if bound is not None and not math.isfinite(bound):
+            found.append(((key,), f"{key} must be a finite number"))
+        elif bound is not None and param.type == "integer" and not float(bound).is_integer():
+            found.append(((key,), f"{key} of an integer parameter must be a whole number, got {bound}"))
+    if param.min_length is not None and param.max_length is not None and param.min_length > param.max_length:
+        found.append((("min_length",), f"min_length {param.min_length} is above max_length {param.max_length}"))
+    if isinstance(param.default, float) and not math.isfinite(param.default):
+        found.append((("default",), "default must be a finite number"))
     if param.type == "array" and param.items is None:
         found.append((("items",), "an array parameter needs items = string | integer | number | boolean | object"))
     if param.type != "array" and param.items is not None:
@@ -462,9 +552,16 @@ def _param_problems(param: Param) -> list[tuple[tuple[str, ...], str]]:
     if param.enum is not None:
         if not param.enum:
             found.append((("enum",), "enum must list at least one value"))
-        for value in param.enum:
+        if param.type in ("array", "object"):
+            found.append((("enum",), "enum applies to string, integer, number and boolean parameters"))
+        for value in param.enum if param.type not in ("array", "object") else []:
             if not matches_type(value, param.type):
                 found.append((("enum",), f"enum value {value!r} is not of type {param.type}"))
+            elif isinstance(value, float):
+                # Python's Literal holds no floats; an enum of numbers is a list of whole numbers.
+                found.append((("enum",), f"enum value {value!r}: enums list strings, integers or booleans"))
+            elif problem := _bound_problem(param, value):
+                found.append((("enum",), f"enum value {value!r} {problem}"))
     if "default" in param.model_fields_set:
         found += [(("default",), msg) for msg in _default_problems(param)]
         if param.required:
@@ -482,13 +579,19 @@ def _default_problems(param: Param) -> list[str]:
         return [f"default items {bad!r} are not of type {items}"]
     if param.enum is not None and value not in param.enum:
         return [f"default {value!r} is not one of the enum values {param.enum!r}"]
+    problem = _bound_problem(param, value)
+    return [f"default {value!r} {problem}"] if problem else []
+
+
+def _bound_problem(param: Param, value: Any) -> str | None:
+    """How `value` breaks the parameter's minimum, maximum or lengths, or None."""
     if param.minimum is not None and isinstance(value, int | float) and value < param.minimum:
-        return [f"default {value!r} is below minimum {param.minimum}"]
+        return f"is below minimum {param.minimum}"
     if param.maximum is not None and isinstance(value, int | float) and value > param.maximum:
-        return [f"default {value!r} is above maximum {param.maximum}"]
+        return f"is above maximum {param.maximum}"
     size = len(value) if isinstance(value, str | list) else None
     if size is not None and param.max_length is not None and size > param.max_length:
-        return [f"default is longer than max_length {param.max_length}"]
+        return f"is longer than max_length {param.max_length}"
     if size is not None and param.min_length is not None and size < param.min_length:
-        return [f"default is shorter than min_length {param.min_length}"]
-    return []
+        return f"is shorter than min_length {param.min_length}"
+    return None

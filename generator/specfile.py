@@ -46,13 +46,21 @@ class SpecError(Exception):
 
 def load_spec(path: Path) -> Spec:
     """Parse and validate the spec at `path`."""
+    return parse_spec(read_spec_text(path), str(path))
+
+
+def read_spec_text(path: Path) -> str:
+    """The text of a spec file (UTF-8, with or without the byte-order mark some editors write)."""
     try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
+        return path.read_text(encoding="utf-8-sig")
+    except (FileNotFoundError, IsADirectoryError):
         raise SpecError([Problem(file=str(path), line=None, key="", message="no such file")]) from None
     except UnicodeDecodeError as exc:
-        raise SpecError([Problem(file=str(path), line=None, key="", message=f"not UTF-8 text: {exc}")]) from None
-    return parse_spec(text, str(path))
+        line = path.read_bytes()[: exc.start].count(b"\n") + 1
+        message = f"not UTF-8 text (byte {exc.object[exc.start]:#04x}); save the file as UTF-8"
+        raise SpecError([Problem(file=str(path), line=line, key="", message=message)]) from None
+    except OSError as exc:
+        raise SpecError([Problem(file=str(path), line=None, key="", message=f"cannot read: {exc.strerror}")]) from None
 
 
 def parse_spec(text: str, filename: str = SPEC_FILE) -> Spec:

@@ -55,6 +55,11 @@ def py_literal(value: Any) -> str:
     raise TypeError(f"not a JSON value: {value!r}")
 
 
+def docstring_text(text: str) -> str:
+    """`text` as it can stand inside a triple-quoted docstring: backslashes and quotes escaped."""
+    return text.replace("\\", "\\\\").replace('"', '\\"')
+
+
 def base_annotation(param: Param) -> str:
     if param.enum is not None:
         return "Literal[" + ", ".join(py_literal(v) for v in param.enum) + "]"
@@ -191,7 +196,8 @@ def registry_imports(tools: list[dict[str, Any]], prompts: list[dict[str, Any]])
     """The names registry.py imports, so it imports exactly what it uses."""
     code = " ".join([p["wrapped"] for t in tools for p in t["params"]] + [t["return_annotation"] for t in tools])
     typing = _names_used(code, ("Annotated", "Any", "Literal"))
-    if prompts and "Annotated" not in typing:
+    arguments = any(p["arguments"] for p in prompts)
+    if arguments and "Annotated" not in typing:
         typing = sorted([*typing, "Annotated"])
     types = [
         name
@@ -201,7 +207,7 @@ def registry_imports(tools: list[dict[str, Any]], prompts: list[dict[str, Any]])
         )
         if used
     ]
-    pydantic = ["Field"] if "Field(" in code or prompts else []
+    pydantic = ["Field"] if "Field(" in code or arguments else []
     return {"typing": typing, "mcp_types": types, "pydantic": pydantic}
 
 

@@ -240,3 +240,25 @@ def test_new_with_entra_prints_the_callback_and_the_api_to_expose(tmp_path: Path
     assert "api://<client id>" in output and "notes:read" in output
     env = (tmp_path / "e" / ".env").read_text()
     assert "ENTRA_CLIENT_SECRET=change-me\n" in env and "OIDC_" not in env
+
+
+def test_a_spec_saved_with_a_byte_order_mark_is_read(tmp_path: Path) -> None:
+    spec = tmp_path / "spec.toml"
+    spec.write_bytes(b"\xef\xbb\xbf" + (EXAMPLES / "notes.toml").read_bytes())
+    code, output = mcpgen("new", str(tmp_path / "notes"), "--spec", str(spec), "--yes")
+    assert code == 0, output
+
+
+def test_a_spec_that_is_not_utf8_is_refused_at_its_line(tmp_path: Path) -> None:
+    spec = tmp_path / "spec.toml"
+    spec.write_bytes(b'[server]\nname = "x"\ndescription = "caf\xe9"\n')
+    code, output = mcpgen("new", str(tmp_path / "x"), "--spec", str(spec), "--yes")
+    assert code == 2 and f"{spec}:3: not UTF-8 text (byte 0xe9)" in output
+    assert not (tmp_path / "x").exists()
+
+
+def test_a_directory_that_cannot_be_made_is_an_error_not_a_traceback(tmp_path: Path) -> None:
+    (tmp_path / "taken").write_text("a file, not a directory\n")
+    code, output = mcpgen("new", str(tmp_path / "taken" / "x"), "--spec", str(EXAMPLES / "notes.toml"), "--yes")
+    assert code == 2 and "cannot create a directory in" in output and "nothing written" in output
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["taken"]

@@ -71,7 +71,7 @@ def test_duplicate_tool_name_points_at_the_second() -> None:
 def test_keyword_or_reserved_parameter_names_are_refused(name: str) -> None:
     (problem,) = errors(BASE.replace('name = "query"', f'name = "{name}"'))
     assert problem.startswith(f"mcpgen.toml:9 tools[0].params.{name}.name: ")
-    assert "keyword or a name the generated code reserves" in problem
+    assert "is a Python keyword" in problem or "is reserved by the generated code" in problem
 
 
 def test_tool_name_outside_the_mcp_rules() -> None:
@@ -256,3 +256,99 @@ def test_the_proxy_takes_no_audience() -> None:
     text = '\n[auth]\nprovider = "oidc-proxy"\nissuer = "https://idp.example.com"\naudience = "x"\n'
     (problem,) = errors(BASE + text)
     assert problem.startswith("mcpgen.toml:20 auth.audience: audience only applies to the providers oidc, auth0")
+
+
+TOOL = '[[tools]]\nname = "t"\ndescription = "d"\n'
+
+
+def param(**fields: object) -> str:
+    lines = "".join(f"  {key} = {value}\n" for key, value in fields.items())
+    return TOOL + "\n  [[tools.params]]\n" + lines
+
+
+@pytest.mark.parametrize(
+    ("body", "key", "message"),
+    [
+        ('[server]\nname = "class"\n', "server.name", "Python keyword"),
+        ('[server]\nname = "async"\n', "server.name", "Python keyword"),
+        ('[server]\nname = "json"\n', "server.name", "would hide the module"),
+        ('[server]\nname = "fastmcp"\n', "server.name", "would hide the module"),
+        ('[server]\nname = "tests"\n', "server.name", "would hide the module"),
+        ('[server]\nname = "x"\ndescription = "a\\u0000b"\n', "server.description", "control characters"),
+        ('[server]\nname = "x"\nstateless = "yes"\n', "server.stateless", "valid boolean"),
+        ('[server]\nname = "x"\n[deploy]\nport = "9000"\n', "deploy.port", "valid integer"),
+        ('[server]\nname = "x"\n' + param(name='"n"', type='"integer"', minimum='"5"'), "minimum", "valid number"),
+        ('[server]\nname = "x"\n' + param(name='"n"', type='"integer"', maximum="99.5"), "maximum", "whole number"),
+        ('[server]\nname = "x"\n' + param(name='"n"', type='"number"', enum="[1, 2.5]"), "enum", "enums list"),
+        ('[server]\nname = "x"\n' + param(name='"n"', type='"number"', default="nan"), "default", "finite"),
+        ('[server]\nname = "x"\n' + param(name='"n"', type='"number"', maximum="inf"), "maximum", "finite"),
+        (
+            '[server]\nname = "x"\n' + param(name='"n"', min_length="5", max_length="2"),
+            "min_length",
+            "above max_length",
+        ),
+        ('[server]\nname = "x"\n' + param(name='"n"', enum='["abcdef"]', max_length="2"), "enum", "longer than"),
+        (
+            '[server]\nname = "x"\n' + param(name='"n"', type='"array"', items='"string"', enum="[[1]]"),
+            "enum",
+            "applies to",
+        ),
+        ('[server]\nname = "x"\n[[resources]]\nuri = "x://{a}"\nname = "r"\n', "resources[0].uri", "placeholders"),
+        ('[server]\nname = "x"\n[[resources]]\nuri = "x://a"\nname = "class"\n', "resources[0].name", "keyword"),
+        ('[server]\nname = "x"\n[[prompts]]\nname = "_p"\n', "prompts[0].name", "starting with _"),
+        (
+            '[server]\nname = "x"\n[[resource_templates]]\nuri_template = "x://{a}/{a}"\nname = "r"\n',
+            "uri_template",
+            "appear once",
+        ),
+        (
+            '[server]\nname = "x"\n[[resource_templates]]\nuri_template = "x://{{a}}"\nname = "r"\n',
+            "uri_template",
+            "single braces",
+        ),
+        (
+            '[server]\nname = "x"\n[[resource_templates]]\nuri_template = "x://{store}"\nname = "r"\n',
+            "uri_template",
+            "reserved",
+        ),
+        (
+            '[server]\nname = "x"\n[[resources]]\nuri = "x://a"\nname = "r"\n'
+            '[[resource_templates]]\nuri_template = "x://a"\nname = "q"\n',
+            "uri_template",
+            "same URI",
+        ),
+        (
+            '[server]\nname = "x"\n[[prompts]]\nname = "p"\n[[prompts.arguments]]\nname = "store"\n',
+            "prompts[0].arguments.store.name",
+            "reserved",
+        ),
+        (
+            '[server]\nname = "x"\n' + TOOL.replace('"t"', '"p"') + '[[prompts]]\nname = "p"\n',
+            "prompts[0].name",
+            "also names",
+        ),
+        (
+            '[server]\nname = "x"\n' + TOOL.replace('"t"', '"r"') + '[[resources]]\nuri = "x://a"\nname = "r"\n',
+            "resources[0].name",
+            "also names",
+        ),
+    ],
+)
+def test_specs_that_would_break_the_project_are_refused_at_the_key(body: str, key: str, message: str) -> None:
+    problems = errors(body)
+    assert any(key in problem and message in problem for problem in problems), problems
+
+
+@pytest.mark.parametrize(
+    ("name", "module"),
+    [
+        ("1tool", "tool_1tool"),
+        ("class", "tool_class"),
+        ("__init__", "tool___init__"),
+        ("_x", "tool__x"),
+        ("notes.search-v2", "notes_search_v2"),
+    ],
+)
+def test_every_tool_name_makes_an_importable_module(name: str, module: str) -> None:
+    spec = parse_spec(f'[server]\nname = "x"\n[[tools]]\nname = "{name}"\ndescription = "d"\n')
+    assert spec.tools[0].module == module and module.isidentifier()

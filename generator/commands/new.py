@@ -22,7 +22,7 @@ from mcpgen.spec import (
     USER_ENDPOINT_PROVIDERS,
     Spec,
 )
-from mcpgen.specfile import SPEC_FILE, Problem, SpecError, dump_spec, parse_spec, validate_data
+from mcpgen.specfile import SPEC_FILE, Problem, SpecError, dump_spec, parse_spec, read_spec_text, validate_data
 from mcpgen.vcs import PRISTINE_BRANCH, init_project
 
 
@@ -41,9 +41,7 @@ def run(
         )
 
     if spec_file is not None:
-        text = spec_file.read_text(encoding="utf-8") if spec_file.is_file() else None
-        if text is None:
-            raise SpecError([Problem(file=str(spec_file), line=None, key="", message="no such file")])
+        text = read_spec_text(spec_file)
         parse_spec(text, str(spec_file))  # located errors for the file itself, before any flag applies
         data: dict[str, Any] = tomllib.loads(text)
     else:
@@ -63,8 +61,12 @@ def run(
     if text is None or overrides or tool is not None:
         text = dump_spec(spec)
 
-    target.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
+    except OSError as exc:
+        message = f"cannot create a directory in {target.parent}: {exc.strerror}; nothing written"
+        raise SpecError([Problem(file=str(directory), line=None, key="", message=message)]) from None
     staging.chmod(0o755)  # mkdtemp makes it private; the project is an ordinary directory
     try:
         render(spec, staging)
