@@ -163,7 +163,7 @@ class Pages:
         consent = await self.store.get(f"{name}:{pending.client_id}", collection="consents")
         if (
             consent is not None
-            and float(consent.get("at", 0)) > await signed_out_at(self.store, name)
+            and float(consent.get("at", 0)) >= await signed_out_at(self.store, name)
             and set(pending.scopes) <= set(consent["scopes"])
         ):
             return self._back(await self.server.complete(key, pending, name))
