@@ -55,7 +55,11 @@ class Pending(BaseModel):
     state: str | None
     scopes: list[str]
     csrf: str
+    # Set together by a successful sign-in: who, when, and the hash of a secret only the browser
+    # that signed in holds (its cookie), which consent asks for.
     user: str | None = None
+    signed_in_at: float = 0.0
+    browser: str | None = None
 
 
 class Code(AuthorizationCode):
@@ -171,9 +175,13 @@ class BuiltinAuthorizationServer(OAuthProvider):
     async def save(self, key: str, pending: Pending) -> None:
         await self.store.put(key, pending.model_dump(), collection="authorizations", ttl=AUTHORIZATION_SECONDS)
 
-    async def complete(self, key: str, pending: Pending, user: str) -> str:
-        """The user consented: a single-use code, back to the client (with `iss`, RFC 9207)."""
-        await self.store.delete(key, collection="authorizations")
+    async def complete(self, key: str, pending: Pending, user: str) -> str | None:
+        """The user consented: a single-use code, back to the client (with `iss`, RFC 9207).
+
+        None if this authorization was already completed or denied (a form posted twice).
+        """
+        if not await self.store.delete(key, collection="authorizations"):
+            return None
         code = Code.model_validate(
             {
                 **pending.model_dump(include={"client_id", "code_challenge", "redirect_uri", "redirect_uri_provided_explicitly", "scopes"}),
@@ -181,14 +189,16 @@ class BuiltinAuthorizationServer(OAuthProvider):
                 "expires_at": time.time() + self.code_ttl,
                 "resource": self.resource,
                 "subject": user,
-                "family": Tokens.new_family(),
+                # Begun at the sign-in: signing the user out after it ends this family too.
+                "family": Tokens.new_family(started=pending.signed_in_at),
             }
         )
         await self.store.put(code.code, code.model_dump(mode="json"), collection="codes", ttl=self.code_ttl)
         return construct_redirect_uri(pending.redirect_uri, code=code.code, state=pending.state, iss=self.issuer)
 
-    async def deny(self, key: str, pending: Pending) -> str:
-        await self.store.delete(key, collection="authorizations")
+    async def deny(self, key: str, pending: Pending) -> str | None:
+        if not await self.store.delete(key, collection="authorizations"):
+            return None
         return construct_redirect_uri(
             pending.redirect_uri,
             error="access_denied",

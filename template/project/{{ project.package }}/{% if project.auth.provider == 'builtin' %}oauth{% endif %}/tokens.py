@@ -5,6 +5,9 @@ refresh token; presenting a replaced one again means it leaked, so the whole fam
 (RFC 9700 §4.14.2), and so are its access tokens, which carry the family id. The one exception
 is a retry within REFRESH_REUSE_GRACE seconds: when a replica dies or a proxy times out after
 the rotation, the client never saw the new token and sends the old one again.
+
+A family's id starts with the time its user signed in, so signing a user out everywhere is one
+record (users.py) that ends every family begun before it, without a list of the user's families.
 """
 
 from __future__ import annotations
@@ -20,6 +23,8 @@ from fastmcp.server.auth import AccessToken
 from key_value.aio.protocols import AsyncKeyValue
 from mcp.shared.auth import OAuthToken
 from pydantic import BaseModel
+
+from .users import signed_out_at
 
 # How long a family's revoked-or-not answer, and a verified token, are trusted before checking
 # again: revocation reaches every replica within this time.
@@ -61,6 +66,12 @@ class Grant(BaseModel):
     family: str
 
 
+def family_started(family: str) -> float:
+    """When a family began (see Tokens.new_family); ids from before they carried it count as 0."""
+    millis, dot, _ = family.partition(".")
+    return int(millis) / 1000 if dot and millis.isdigit() else 0.0
+
+
 def digest(token: str) -> str:
     """Tokens are stored by hash: a leaked store does not leak usable tokens."""
     return hashlib.sha256(token.encode()).hexdigest()
@@ -86,10 +97,12 @@ class Tokens:
         self._revoked = RecentCache[bool]()
         # Verifying a signature costs more than the rest of a small tool call; clients reuse tokens.
         self._verified = RecentCache[AccessToken]()
+        self._signed_out = RecentCache[float]()
 
     @staticmethod
-    def new_family() -> str:
-        return uuid.uuid4().hex
+    def new_family(started: float | None = None) -> str:
+        """A family id that begins with the sign-in time in milliseconds: "1764345600123.<random>"."""
+        return f"{int((started or time.time()) * 1000)}.{uuid.uuid4().hex}"
 
     async def issue(self, grant: Grant) -> OAuthToken:
         now = int(time.time())
@@ -119,8 +132,8 @@ class Tokens:
         """The token's grant if its signature, issuer, audience and expiry hold and its family stands."""
         cached = self._verified.get(token)
         if cached is not None and (cached.expires_at or 0) > time.time():
-            claims_family = (cached.claims or {}).get("fam", "")
-            return None if await self.is_revoked(str(claims_family)) else cached
+            claims_family = str((cached.claims or {}).get("fam", ""))
+            return None if await self.has_ended(cached.subject or "", claims_family) else cached
         access = await self._verify(token, resource)
         if access is not None:
             self._verified.put(token, access)
@@ -138,7 +151,7 @@ class Tokens:
             )
         except jwt.PyJWTError:
             return None
-        if await self.is_revoked(claims["fam"]):
+        if await self.has_ended(claims["sub"], claims["fam"]):
             return None
         return AccessToken(
             token=token,
@@ -164,7 +177,7 @@ class Tokens:
         grant = Grant.model_validate(found)
         # Asked of the store itself: another replica may have revoked the family a moment ago.
         revoked = await self.store.get(grant.family, collection="revoked_families") is not None
-        return None if revoked else grant
+        return None if revoked or await self.signed_out(grant.subject, grant.family, fresh=True) else grant
 
     @staticmethod
     def _retry_allowed(used: dict[str, Any]) -> bool:
@@ -208,3 +221,22 @@ class Tokens:
         revoked = await self.store.get(family, collection="revoked_families") is not None
         self._revoked.put(family, revoked)
         return revoked
+
+    async def has_ended(self, subject: str, family: str) -> bool:
+        """Whether the family was revoked or its user signed out everywhere since it began."""
+        return await self.is_revoked(family) or await self.signed_out(subject, family)
+
+    async def signed_out(self, subject: str, family: str, fresh: bool = False) -> bool:
+        """Whether the user was signed out everywhere after the family began (`users revoke`, a new
+        password, removal). Unless `fresh`, the answer may be CACHE_SECONDS old, like a revocation's:
+        an access token stops working within 5 s, a refresh token (asked `fresh`) at once.
+
+        One record per user instead of a per-user index of families: nothing to update when a code
+        is exchanged, nothing that grows with every sign-in, and no lost updates between replicas.
+        The cost is one cached read per user, and that replicas' clocks agree (as `exp` needs anyway).
+        """
+        at = None if fresh else self._signed_out.get(subject)
+        if at is None:
+            at = await signed_out_at(self.store, subject)
+            self._signed_out.put(subject, at)
+        return family_started(family) < at

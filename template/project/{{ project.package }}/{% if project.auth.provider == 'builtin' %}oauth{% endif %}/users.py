@@ -1,4 +1,9 @@
-"""The people who may log in: names and argon2 password hashes, in the server's store."""
+"""The people who may log in: names and argon2 password hashes, in the server's store.
+
+Signing a user out everywhere (`users revoke`, a new password, removal) keeps one record per user,
+the time of the sign-out: token families and remembered consents from before it no longer count.
+The stores cannot list keys, so this is how "every token of one user" is found without an index.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +17,8 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from key_value.aio.protocols import AsyncKeyValue
 
 NAME = re.compile(r"^[A-Za-z0-9_.@-]{1,64}$")
+# Collection of the sign-out records: user name -> {"at": Unix time}. Kept forever: one small record per user.
+SIGNED_OUT = "signed_out"
 _hasher = PasswordHasher()
 # Verified against when the name is unknown, so a wrong name costs as long as a wrong password.
 _DUMMY_HASH = _hasher.hash("not a password")
@@ -24,11 +31,18 @@ def _matches(hashed: str, password: str) -> bool:
         return False
 
 
+async def signed_out_at(store: AsyncKeyValue, name: str) -> float:
+    """When the user was last signed out everywhere (0 if never)."""
+    record = await store.get(name, collection=SIGNED_OUT)
+    return float(record["at"]) if record else 0.0
+
+
 class Users:
     def __init__(self, store: AsyncKeyValue) -> None:
         self.store = store
 
     async def add(self, name: str, password: str) -> None:
+        """Add a user, or set a new password, which signs the user out everywhere."""
         if not NAME.fullmatch(name):
             raise ValueError("a user name is 1-64 letters, digits and _ . @ -")
         if len(password) < 8:
@@ -36,10 +50,25 @@ class Users:
         record = {"hash": _hasher.hash(password), "created": int(time.time())}
         await self.store.put(name, record, collection="users")
         await self._index(add=name)
+        # After the new hash is stored: a sign-in with the old password can no longer begin after it.
+        await self.sign_out(name)
 
     async def remove(self, name: str) -> bool:
         await self._index(remove=name)
-        return await self.store.delete(name, collection="users")
+        removed = await self.store.delete(name, collection="users")
+        await self.sign_out(name)
+        return removed
+
+    async def exists(self, name: str) -> bool:
+        return NAME.fullmatch(name) is not None and await self.store.get(name, collection="users") is not None
+
+    async def sign_out(self, name: str) -> None:
+        """End every grant of the user: tokens, codes and sign-ins begun before now, and remembered consents.
+
+        Checked against when each token family began (Tokens.signed_out). Replicas' clocks must agree
+        (NTP), as they must for token expiry anyway.
+        """
+        await self.store.put(name, {"at": time.time()}, collection=SIGNED_OUT)
 
     async def names(self) -> list[str]:
         index = await self.store.get("names", collection="user_index") or {"names": []}
