@@ -57,8 +57,6 @@ def page(title: str, body: str, status: int = 200) -> HTMLResponse:
     return HTMLResponse(html, status_code=status, headers=HEADERS)
 
 
-
-
 def refused() -> HTMLResponse:
     body = "<h1>Request refused</h1><p>Continue in the browser you signed in with, or start again from your app.</p>"
     return page("Refused", body, 403)
