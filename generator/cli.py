@@ -85,6 +85,9 @@ def new(
     try:
         created = command.run(directory, spec, yes, {k: v for k, v in overrides.items() if v}, tool)
     except SpecError as exc:
+        if exc.answers:
+            typer.echo("Your answers, as a spec to fix and pass back with --spec FILE:\n", err=True)
+            typer.echo(exc.answers, err=True)
         _fail_on_spec_errors(exc.problems)
     except GitError as exc:
         typer.secho(f"error: {exc}", fg="red", err=True)

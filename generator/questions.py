@@ -1,18 +1,41 @@
 """The questions `mcpgen new` asks, and the spec data the answers (or flags) make.
 
-Every question is also a flag; `--yes` takes the defaults without asking. Answers are
-checked by the spec model afterwards, like a spec file, so there is one set of rules.
+Every question is also a flag; `--yes` takes the defaults without asking. Each answer is checked
+as it is given, by the same rules the spec model applies to a spec file, and asked again until it
+passes; the whole spec is checked once more at the end (rules that relate several answers).
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from enum import Enum, StrEnum
 from typing import Any
 
 import typer
 
-from mcpgen.spec import RESOURCE_SERVER_PROVIDERS
+from mcpgen.spec import (
+    GUID,
+    IDENTIFIER,
+    PROJECT_NAME,
+    RESOURCE_SERVER_PROVIDERS,
+    TOOL_NAME,
+    reserved_problem,
+    url_problem,
+)
+from mcpgen.specfile import pattern_words
+
+# What each question fills in, for messages about the answers as a whole.
+QUESTIONS = {
+    "server.name": "Server name",
+    "server.description": "What does it do",
+    "server.transport": "Transport",
+    "server.stateless": "Stateless",
+    "auth.provider": "Auth provider",
+    "auth.issuer": "Issuer URL",
+    "auth.tenant": "Directory (tenant) ID",
+    "storage.backend": "Storage backend",
+}
 
 
 class Transport(StrEnum):
@@ -69,7 +92,9 @@ def example_tool() -> dict[str, Any]:
 def ask_for_spec(data: dict[str, Any]) -> dict[str, Any]:
     """Fill `data` (what flags already set) with answers to the questions that are left."""
     server = data.setdefault("server", {})
-    server["name"] = typer.prompt("Server name", default=server.get("name"))
+    server["name"] = _ask(
+        "Server name (lowercase letters and digits, words joined by dashes)", _matches(PROJECT_NAME), server.get("name")
+    )
     if "description" not in server:
         server["description"] = typer.prompt("What does it do", default=f"The {server['name']} MCP server.")
     if "transport" not in server:
@@ -85,11 +110,13 @@ def ask_for_spec(data: dict[str, Any]) -> dict[str, Any]:
             AuthChoice.none,
         )
     if auth.get("provider") in RESOURCE_SERVER_PROVIDERS and "issuer" not in auth:
-        auth["issuer"] = typer.prompt(f"Issuer URL of {auth['provider']} (exactly as its tokens carry it in iss)")
+        label = f"Issuer URL of {auth['provider']} (exactly as its tokens carry it in iss)"
+        auth["issuer"] = _ask(label, url_problem)
     if auth.get("provider") == "oidc-proxy" and "issuer" not in auth:
-        auth["issuer"] = typer.prompt("Issuer URL of the upstream OpenID provider (its discovery document's issuer)")
+        label = "Issuer URL of the upstream OpenID provider (its discovery document's issuer)"
+        auth["issuer"] = _ask(label, url_problem)
     if auth.get("provider") == "entra" and "tenant" not in auth:
-        auth["tenant"] = typer.prompt("Directory (tenant) ID, the GUID from the Entra admin center")
+        auth["tenant"] = _ask("Directory (tenant) ID, the GUID from the Entra admin center", _matches(f"^{GUID}$"))
     storage = data.setdefault("storage", {})
     if "backend" not in storage:
         storage["backend"] = _choice(
@@ -100,26 +127,53 @@ def ask_for_spec(data: dict[str, Any]) -> dict[str, Any]:
     return data
 
 
-def _choice(label: str, enum: type[Enum], default: Enum, offered: list[str] | None = None) -> str:
-    offered = offered or [member.value for member in enum]
+Check = Callable[[str], "str | None"]
+
+
+def _ask(label: str, check: Check, default: str | None = None) -> str:
+    """Ask until the answer passes `check`, which says what is wrong with it (None: nothing)."""
     while True:
-        answer: str = typer.prompt(f"{label} [{'/'.join(offered)}]", default=default.value, show_default=True)
-        if answer in offered:
+        answer = str(typer.prompt(label, default=default)).strip()
+        problem = check(answer)
+        if problem is None:
             return answer
-        typer.secho(f"Error: {answer!r} is not one of {', '.join(offered)}.", fg="red", err=True)
+        typer.secho(f"Error: {problem}", fg="red", err=True)
+
+
+def _matches(pattern: str) -> Check:
+    return lambda answer: None if re.fullmatch(pattern, answer) else f"{answer!r} {pattern_words(pattern)}"
+
+
+def _parameter_problem(answer: str) -> str | None:
+    return _matches(IDENTIFIER)(answer) if not re.fullmatch(IDENTIFIER, answer) else reserved_problem(answer)
+
+
+def _choice(label: str, enum: type[Enum], default: Enum, offered: list[str] | None = None) -> str:
+    choices = offered or [member.value for member in enum]
+    return _ask(
+        f"{label} [{'/'.join(choices)}]",
+        lambda answer: None if answer in choices else f"{answer!r} is not one of {', '.join(choices)}.",
+        default.value,
+    )
 
 
 def _ask_tool() -> list[dict[str, Any]]:
-    name = typer.prompt("First tool's name (empty for none)", default="hello", show_default=True).strip()
+    name = _ask(
+        "First tool's name (empty for none; hello adds an example)",
+        lambda answer: None if not answer else _matches(TOOL_NAME)(answer),
+        "",
+    )
     if not name:
         return []
     if name == "hello":
         return [example_tool()]
     description = typer.prompt(f"What does {name} do", default=f"The {name} tool.")
     params: list[dict[str, Any]] = []
-    while param := typer.prompt(
-        f"Parameter {len(params) + 1} of {name} (empty to finish)", default="", show_default=False
-    ).strip():
+    while param := _ask(
+        f"Parameter {len(params) + 1} of {name} (a Python identifier; empty to finish)",
+        lambda answer: None if not answer else _parameter_problem(answer),
+        "",
+    ):
         kind = _choice(f"Type of {param}", ParamType, ParamType.string)
         params.append({"name": param, "type": kind, "description": typer.prompt(f"Describe {param}", default="")})
     return [{"name": name, "description": description, "params": params}]

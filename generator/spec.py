@@ -317,7 +317,7 @@ def problems(spec: Spec) -> list[tuple[KeyPath, str]]:
     for i, prompt in enumerate(spec.prompts):
         found += _unique(prompt.arguments, ("prompts", i, "arguments"), lambda a: a.name, "argument name")
         for j, arg in enumerate(prompt.arguments):
-            if problem := _reserved(arg.name):
+            if problem := reserved_problem(arg.name):
                 found.append((("prompts", i, "arguments", j, "name"), problem))
     found += _name_problems(spec)
     if spec.storage.url is not None:
@@ -333,7 +333,7 @@ def problems(spec: Spec) -> list[tuple[KeyPath, str]]:
     return found
 
 
-def _reserved(name: str) -> str | None:
+def reserved_problem(name: str) -> str | None:
     """Why `name` cannot be a parameter of a generated function, or None."""
     if keyword.iskeyword(name):
         return f"{name!r} is a Python keyword"
@@ -358,7 +358,7 @@ def _resource_problems(spec: Spec) -> list[tuple[KeyPath, str]]:
         for var in tpl.variables:
             if not re.fullmatch(IDENTIFIER, var):
                 found.append((where, f"{{{var}}} must be a Python identifier"))
-            elif problem := _reserved(var):
+            elif problem := reserved_problem(var):
                 found.append((where, f"{{{var}}}: {problem}"))
         if len(set(tpl.variables)) != len(tpl.variables):
             found.append((where, "each {variable} may appear once"))
@@ -441,10 +441,10 @@ def _provider_problems(spec: Spec) -> list[tuple[KeyPath, str]]:
                     f"(e.g. {_ISSUER_EXAMPLES[auth.provider]!r})",
                 )
             )
-        elif problem := _url_problem(auth.issuer):
+        elif problem := url_problem(auth.issuer):
             found.append((("auth", "issuer"), f"issuer {problem}"))
     if auth.provider in RESOURCE_SERVER_PROVIDERS:
-        if auth.jwks_uri is not None and (problem := _url_problem(auth.jwks_uri)):
+        if auth.jwks_uri is not None and (problem := url_problem(auth.jwks_uri)):
             found.append((("auth", "jwks_uri"), f"jwks_uri {problem}"))
     else:
         for key in ("audience", "jwks_uri"):
@@ -480,7 +480,7 @@ _ISSUER_EXAMPLES = {
 }
 
 
-def _url_problem(url: str) -> str | None:
+def url_problem(url: str) -> str | None:
     """Why `url` cannot identify a provider: tokens and keys travel over https (loopback http for tests)."""
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
@@ -526,7 +526,7 @@ def matches_type(value: Any, type_name: str) -> bool:
 
 def _param_problems(param: Param) -> list[tuple[tuple[str, ...], str]]:
     found: list[tuple[tuple[str, ...], str]] = []
-    if problem := _reserved(param.name):
+    if problem := reserved_problem(param.name):
         found.append((("name",), problem))
     for key in ("minimum", "maximum"):
         bound = getattr(param, key)

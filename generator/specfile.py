@@ -23,6 +23,11 @@ _PATTERN_WORDS = {
 }
 
 
+def pattern_words(pattern: str) -> str:
+    """A name pattern of the spec, said in words."""
+    return _PATTERN_WORDS.get(pattern, f"must match {pattern}")
+
+
 class Problem(BaseModel):
     """One thing wrong with a spec, located for the reader."""
 
@@ -37,11 +42,15 @@ class Problem(BaseModel):
 
 
 class SpecError(Exception):
-    """The spec cannot be used; `problems` says why, one entry per problem."""
+    """The spec cannot be used; `problems` says why, one entry per problem.
 
-    def __init__(self, problems: list[Problem]) -> None:
+    `answers` is the spec that interactive answers made, to show so that no answer is lost.
+    """
+
+    def __init__(self, problems: list[Problem], answers: str = "") -> None:
         super().__init__("\n".join(str(p) for p in problems))
         self.problems = problems
+        self.answers = answers
 
 
 def load_spec(path: Path) -> Spec:
@@ -109,8 +118,7 @@ def _from_pydantic(err: Any, data: dict[str, Any], lines: dict[KeyPath, int], fi
     elif kind == "missing":
         message = "required key is missing"
     elif kind == "string_pattern_mismatch":
-        words = _PATTERN_WORDS.get(ctx.get("pattern", ""), f"must match {ctx.get('pattern')}")
-        message = f"{err['input']!r} {words}"
+        message = f"{err['input']!r} {pattern_words(ctx.get('pattern', ''))}"
     else:
         message = err["msg"]
     return _problem(loc, message, data, lines, filename)

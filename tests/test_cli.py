@@ -262,3 +262,48 @@ def test_a_directory_that_cannot_be_made_is_an_error_not_a_traceback(tmp_path: P
     code, output = mcpgen("new", str(tmp_path / "taken" / "x"), "--spec", str(EXAMPLES / "notes.toml"), "--yes")
     assert code == 2 and "cannot create a directory in" in output and "nothing written" in output
     assert sorted(p.name for p in tmp_path.iterdir()) == ["taken"]
+
+
+def test_each_answer_is_checked_when_it_is_given(tmp_path: Path) -> None:
+    answers = [
+        "My Server",  # refused: the rule is said, and the question asked again
+        "books",
+        "",  # description: the default
+        "http",
+        "n",
+        "builtin",
+        "sqlite",
+        "add book",  # refused at its prompt
+        "add_book",
+        "",  # its description
+        "1st",  # not a Python identifier
+        "store",  # reserved
+        "title",
+        "string",
+        "",
+        "",  # no more parameters
+    ]
+    code, output = mcpgen("new", str(tmp_path / "books"), input="\n".join(answers) + "\n")
+    assert code == 0, output
+    assert "'My Server' must be lowercase letters and digits" in output
+    assert "'add book' must be 1-128 characters of A-Z a-z 0-9 _ - ." in output
+    assert "'1st' must be a Python identifier" in output and "'store' is reserved by the generated code" in output
+    data = tomllib.loads((tmp_path / "books" / "mcpgen.toml").read_text())
+    assert data["tools"][0]["name"] == "add_book" and data["tools"][0]["params"][0]["name"] == "title"
+    assert "Nobody can sign in yet: add the first account with `books users add NAME`." in output
+
+
+def test_an_empty_tool_name_means_no_tools(tmp_path: Path) -> None:
+    answers = ["quiet", "", "http", "n", "none", "sqlite", ""]
+    code, output = mcpgen("new", str(tmp_path / "quiet"), input="\n".join(answers) + "\n")
+    assert code == 0, output
+    assert "tools" not in tomllib.loads((tmp_path / "quiet" / "mcpgen.toml").read_text())
+
+
+def test_answers_that_fail_together_are_shown_by_question_and_kept(tmp_path: Path) -> None:
+    answers = ["vault", "Secrets.", "http", "n", "builtin", "memory", ""]
+    code, output = mcpgen("new", str(tmp_path / "vault"), input="\n".join(answers) + "\n")
+    assert code == 2 and not (tmp_path / "vault").exists()
+    assert 'error: your answers "Storage backend": the built-in authorization server keeps users' in output
+    assert "Your answers, as a spec to fix and pass back with --spec FILE:" in output
+    assert 'backend = "memory"' in output and 'description = "Secrets."' in output

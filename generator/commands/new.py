@@ -12,7 +12,7 @@ import typer
 
 from mcpgen import __version__
 from mcpgen.envfile import write_env
-from mcpgen.questions import ask_for_spec, example_tool, project_name
+from mcpgen.questions import QUESTIONS, ask_for_spec, example_tool, project_name
 from mcpgen.render import render
 from mcpgen.spec import (
     PROXY_CALLBACK_PATH,
@@ -57,7 +57,13 @@ def run(
             data.setdefault("tools", [example_tool()])
         else:
             ask_for_spec(data)
-    spec = validate_data(data, "command line" if spec_file is None else str(spec_file))
+    asked = spec_file is None and not yes
+    try:
+        spec = validate_data(data, "command line" if spec_file is None else str(spec_file))
+    except SpecError as exc:
+        if not asked:
+            raise
+        raise SpecError([_by_question(problem) for problem in exc.problems], answers=dump_answers(data)) from None
     if text is None or overrides or tool is not None:
         text = dump_spec(spec)
 
@@ -80,6 +86,19 @@ def run(
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return spec
+
+
+def _by_question(problem: Problem) -> Problem:
+    """A problem with the answers, named by the question that was asked."""
+    question = QUESTIONS.get(problem.key)
+    return problem.model_copy(update={"file": "your answers", "key": f'"{question}"' if question else problem.key})
+
+
+def dump_answers(data: dict[str, Any]) -> str:
+    """The answers as a spec file, so none is lost when they fail together."""
+    import tomli_w
+
+    return tomli_w.dumps(data)
 
 
 def report(directory: Path, spec: Spec) -> None:
@@ -115,6 +134,8 @@ def report(directory: Path, spec: Spec) -> None:
             "Under Expose an API, set the Application ID URI to api://<client id> and add the scopes "
             f"{', '.join(auth.scopes) or 'your tools need'}; README.md has the rest."
         )
+    if auth.provider == "builtin":
+        typer.echo(f"Nobody can sign in yet: add the first account with `{s.name} users add NAME`.")
     if auth.provider in USER_ENDPOINT_PROVIDERS:
         typer.echo(
             f"Anyone with a {UPSTREAMS[auth.provider]['name']} account can sign in and gets every scope "
