@@ -51,3 +51,35 @@ def write_env(project: Path, spec: Spec) -> None:
     path = project / ".env"
     path.write_text(env_text(spec), encoding="utf-8")
     path.chmod(0o600)
+
+
+def add_missing_settings(project: Path, spec: Spec) -> list[str]:
+    """Append to `.env` the settings `spec` needs that it lacks (new secrets after an auth switch).
+
+    Values already there are never touched; returns the names added. Without a `.env` (a fresh
+    clone) nothing is written: `.env.example` says what to set.
+    """
+    path = project / ".env"
+    if not path.is_file():
+        return []
+    have = {line.split("=", 1)[0].strip() for line in path.read_text(encoding="utf-8").splitlines() if "=" in line}
+    added: list[str] = []
+    block: list[str] = []
+    comments: list[str] = []
+    for line in env_text(spec).splitlines()[1:]:
+        if line.startswith("#"):
+            comments.append(line)
+            continue
+        name = line.split("=", 1)[0]
+        if name not in have:
+            block += [*comments, line]
+            added.append(name)
+        comments = []
+    if block:
+        text = path.read_text(encoding="utf-8")
+        separator = "" if text.endswith("\n") or not text else "\n"
+        path.write_text(
+            f"{text}{separator}# Added by `mcpgen generate` for the spec's new settings.\n" + "\n".join(block) + "\n",
+            "utf-8",
+        )
+    return added

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import re
 import tempfile
+import tomllib
 from pathlib import Path
 from typing import NamedTuple
 
@@ -50,6 +51,9 @@ class Summary(BaseModel):
     conflicts: list[str] = []
     # generate committed the edited spec before merging (undone by `git reset --soft HEAD~1`).
     spec_committed: bool = False
+    # pyproject.toml's dependencies differ between the last render and this one.
+    dependencies_changed: bool = False
+    settings_added: list[str] = []  # written into .env for the new spec
 
     @property
     def changed(self) -> bool:
@@ -103,6 +107,7 @@ def regenerate(root: Path, spec: Spec, spec_text: str, dry_run: bool = False) ->
         return Summary(moved=moved, spec_committed=spec_committed)
     generated = changes(root, base, new)
     mine = changes(root, base, "HEAD")
+    dependencies_changed = "pyproject.toml" in generated and _dependencies(root, base) != _dependencies(root, new)
     summary = Summary(
         added=sorted(p for p, kind in generated.items() if kind == "A"),
         updated=sorted(p for p, kind in generated.items() if kind == "M"),
@@ -110,6 +115,7 @@ def regenerate(root: Path, spec: Spec, spec_text: str, dry_run: bool = False) ->
         kept=sorted(p for p, kind in generated.items() if kind == "D" and mine.get(p) == "M"),
         moved=moved,
         spec_committed=spec_committed,
+        dependencies_changed=dependencies_changed,
     )
     both = sorted(p for p, kind in generated.items() if kind == "M" and p in mine)
     if dry_run:
@@ -125,6 +131,13 @@ def regenerate(root: Path, spec: Spec, spec_text: str, dry_run: bool = False) ->
     summary.merged = [p for p in both if p not in summary.conflicts]
     summary.updated = [p for p in summary.updated if p not in both]
     return summary
+
+
+def _dependencies(root: Path, commit: str) -> tuple[object, object]:
+    """The dependencies and extras pyproject.toml declares at `commit`."""
+    text = git(root, "show", f"{commit}:pyproject.toml", check=False).stdout
+    project = tomllib.loads(text).get("project", {}) if text else {}
+    return project.get("dependencies"), project.get("optional-dependencies")
 
 
 def _commit_spec_change(root: Path) -> bool:

@@ -102,7 +102,8 @@ def test_adding_a_tool(project: Path) -> None:
 
 def test_changing_a_description(project: Path) -> None:
     edit_spec(project, lambda t: t.replace('description = "Tool b."', 'description = "Tool b, described better."'))
-    generate(project)
+    output = generate(project)
+    assert "Added to .env" not in output and "dependencies changed" not in output
     assert "Tool b, described better." in (project / "shop" / "registry.py").read_text()
     user_edits_intact(project)
     check_clean(project)
@@ -146,8 +147,14 @@ def test_switching_storage_to_postgres(project: Path) -> None:
 
 
 def test_switching_auth_to_the_builtin_authorization_server(project: Path) -> None:
+    env = project / ".env"
+    env.write_text(env.read_text() + "LOG_LEVEL=DEBUG\n")
     edit_spec(project, lambda t: t + '\n[auth]\nprovider = "builtin"\n')
-    generate(project)
+    output = generate(project)
+    assert "Added to .env with fresh values: JWT_SIGNING_KEY" in output
+    assert 'The dependencies changed: reinstall with `pip install -e ".[dev]"`.' in output
+    settings = env.read_text()
+    assert settings.count("JWT_SIGNING_KEY=") == 1 and "LOG_LEVEL=DEBUG" in settings
     assert "BuiltinAuthorizationServer" in (project / "shop" / "auth.py").read_text()
     assert (project / "shop" / "oauth" / "provider.py").is_file()
     user_edits_intact(project)

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import typer
 
+from mcpgen.envfile import add_missing_settings
 from mcpgen.merge import Summary, regenerate
 from mcpgen.specfile import SPEC_FILE, load_spec
 
@@ -22,10 +23,19 @@ LABELS = {
 def run(project: Path, dry_run: bool) -> Summary:
     path = project / SPEC_FILE
     spec = load_spec(path)
-    return regenerate(project.resolve(), spec, path.read_text(encoding="utf-8"), dry_run=dry_run)
+    summary = regenerate(project.resolve(), spec, path.read_text(encoding="utf-8"), dry_run=dry_run)
+    if not dry_run:
+        summary.settings_added = add_missing_settings(project, spec)
+    return summary
 
 
 def report(summary: Summary, dry_run: bool) -> None:
+    if summary.settings_added:
+        typer.echo(
+            f"Added to .env with fresh values: {', '.join(summary.settings_added)} (set them in production too)."
+        )
+    if summary.dependencies_changed:
+        typer.echo('The dependencies changed: reinstall with `pip install -e ".[dev]"`.')
     if not summary.changed:
         typer.echo("Up to date: the project already matches mcpgen.toml.")
         return
