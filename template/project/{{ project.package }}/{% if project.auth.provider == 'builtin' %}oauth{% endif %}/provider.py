@@ -35,7 +35,7 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ..settings import Settings, is_loopback
-from .clients import MAX_SCOPE_LENGTH, Client, check_metadata
+from .clients import MAX_SCOPE_LENGTH, MAX_URI_LENGTH, Client, check_metadata
 from .documents import ClientDocuments, names_document
 from .pages import Pages, page
 from .tokens import Grant, Tokens
@@ -146,9 +146,15 @@ class BuiltinAuthorizationServer(OAuthProvider):
     def resource(self) -> str:
         return str(self._resource_url)
 
+    @property
+    def login_url(self) -> str:
+        return f"{self.issuer.rstrip('/')}/oauth/login"
+
     # Registration (RFC 7591)
 
     async def get_client(self, client_id: str) -> OAuthClientInformationFull | None:
+        if len(client_id) > MAX_URI_LENGTH:
+            return None  # neither a registered id nor a document URL; not worth a fetch or a cache entry
         if names_document(client_id):
             return await self.documents.client(client_id)
         found = await self.store.get(client_id, collection="clients")
@@ -191,7 +197,7 @@ class BuiltinAuthorizationServer(OAuthProvider):
         )
         key = secrets.token_urlsafe(24)
         await self.store.put(key, pending.model_dump(), collection="authorizations", ttl=AUTHORIZATION_SECONDS)
-        return construct_redirect_uri(f"{self.issuer.rstrip('/')}/oauth/login", txn=key)
+        return construct_redirect_uri(self.login_url, txn=key)
 
     async def pending(self, key: str) -> Pending | None:
         found = await self.store.get(key, collection="authorizations")
@@ -310,7 +316,7 @@ class BuiltinAuthorizationServer(OAuthProvider):
         return routes
 
     def _with_error_page(self, route: Route) -> Route:
-        return Route(route.path, ErrorPage(route.app, login_url=f"{self.issuer.rstrip('/')}/oauth/login"), methods=route.methods)
+        return Route(route.path, ErrorPage(route.app, self.login_url), methods=route.methods)
 
     async def _metadata(self, request: Request) -> Response:
         """RFC 8414, listing what the SDK's default leaves out: public clients (`none`) and `iss` (RFC 9207)."""
