@@ -208,7 +208,7 @@ class Bench:
         # wrk is one client far over the default tools/call rate: the limiter stays in the path (and is
         # measured), its limit out of reach; the flows measure the AS, not the per-address limits.
         env |= {"RATE_LIMIT_TOOL_CALLS": "100000000/60", "RATE_LIMIT_REGISTER": "0/60"}
-        env |= {"RATE_LIMIT_TOKEN": "0/60", "RATE_LIMIT_LOGIN": "0/60"}
+        env |= {"RATE_LIMIT_TOKEN": "0/60", "RATE_LIMIT_LOGIN": "0/60", "RATE_LIMIT_AUTHORIZE": "0/60"}
         if url := BACKENDS[backend]:
             namespace = f"bench-{uuid.uuid4().hex[:12]}"
             env |= {"STORAGE_URL": url, "STORAGE_NAMESPACE": namespace}

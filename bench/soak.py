@@ -224,6 +224,7 @@ class Soak:
             "RATE_LIMIT_REGISTER": "0/60",
             "RATE_LIMIT_TOKEN": "0/60",
             "RATE_LIMIT_LOGIN": "0/60",
+            "RATE_LIMIT_AUTHORIZE": "0/60",
         }
         add = [sys.executable, "-m", "soaksrv", "users", "add", USER, "--password-stdin"]
         subprocess.run(add, input=PASSWORD + "\n", env=self.env, cwd=self.work, check=True, text=True)

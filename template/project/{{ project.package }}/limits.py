@@ -124,7 +124,8 @@ def client_address(scope: Scope) -> str:
 
 
 class EndpointLimits:
-    """POSTs to the authorization endpoints, per client address (no client is authenticated yet)."""
+    """POSTs to the authorization endpoints, per client address (no client is authenticated yet),
+    and every request to /authorize, whose GET stores a pending authorization too."""
 
     def __init__(self, app: ASGIApp, limiter: Limiter, rates: dict[str, Rate]) -> None:
         self.app = app
@@ -133,7 +134,7 @@ class EndpointLimits:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         rate = self.rates.get(scope.get("path", "")) if scope["type"] == "http" else None
-        if rate is not None and scope["method"] == "POST":
+        if rate is not None and (scope["method"] == "POST" or scope["path"] == "/authorize"):
             wait = await self.limiter.wait(scope["path"], client_address(scope), rate)
             if wait is not None:
                 return await too_many(wait, jsonrpc=False)(scope, receive, send)

@@ -2,8 +2,9 @@
 
 A client whose client_id is an https URL needs no registration: the JSON document at that URL
 describes it, and its `client_id` must be that URL (§4.1). The document is fetched without
-redirects, with a size cap and a timeout, and what it yields is cached (§6): fastmcp's fetcher
-does this and also refuses private and loopback addresses, so a client_id cannot make the
+redirects, with a size cap and a timeout on the whole fetch, and what it yields is cached (§6),
+a failure too, briefly: a client_id whose host is down or slow is not fetched on every request.
+fastmcp's fetcher also refuses private and loopback addresses, so a client_id cannot make the
 server probe its own network (§7.2).
 """
 
@@ -14,17 +15,19 @@ import logging
 import time
 from urllib.parse import urlsplit
 
+import anyio
 import httpx2
 from fastmcp.server.auth.cimd import CIMDDocument, CIMDFetcher, CIMDFetchError, CIMDValidationError
 from mcp.server.auth.provider import RegistrationError
 from pydantic import ValidationError
 
 from ..settings import is_loopback
-from .clients import Client, check_redirect_uri
+from .clients import Client, check_metadata
 
 logger = logging.getLogger(__name__)
 
 CACHE_SECONDS = 300
+FAILURE_SECONDS = 30
 CACHE_SIZE = 1000
 
 
@@ -46,27 +49,34 @@ class ClientDocuments:
         self.timeout = timeout
         self.allow_loopback = allow_loopback
         self.fetcher = CIMDFetcher(timeout=timeout)
-        self._cache: dict[str, tuple[float, Client]] = {}
+        # A client, or None for a document refused a moment ago.
+        self._cache: dict[str, tuple[float, Client | None]] = {}
 
     async def client(self, client_id: str) -> Client | None:
         cached = self._cache.get(client_id)
         if cached and cached[0] > time.monotonic():
             return cached[1]
         try:
-            client = self._client_from(client_id, await self._fetch(client_id))
+            client: Client | None = self._client_from(client_id, await self._fetch(client_id))
         except (CIMDFetchError, CIMDValidationError, RegistrationError, ValidationError) as exc:
             # The person sees "client not found"; the operator sees why.
             logger.warning("client metadata document %s refused: %s", client_id, exc)
-            return None
+            client = None
         if len(self._cache) >= CACHE_SIZE:
             self._cache.pop(next(iter(self._cache)))
-        self._cache[client_id] = (time.monotonic() + CACHE_SECONDS, client)
+        self._cache[client_id] = (time.monotonic() + (CACHE_SECONDS if client else FAILURE_SECONDS), client)
         return client
 
     async def _fetch(self, url: str) -> CIMDDocument:
-        if self.allow_loopback and is_loopback(urlsplit(url).hostname or ""):
-            return await self._fetch_from_loopback(url)
-        return await self.fetcher.fetch(url)
+        """The document, within CLIENT_DOCUMENT_TIMEOUT in all: a host that sends a byte a
+        second never times out a single read."""
+        try:
+            with anyio.fail_after(self.timeout):
+                if self.allow_loopback and is_loopback(urlsplit(url).hostname or ""):
+                    return await self._fetch_from_loopback(url)
+                return await self.fetcher.fetch(url)
+        except TimeoutError:
+            raise CIMDFetchError(f"{url} took longer than {self.timeout:g} s") from None
 
     async def _fetch_from_loopback(self, url: str) -> CIMDDocument:
         """The same rules as the fetcher's, minus the address check that refuses the loopback."""
@@ -97,10 +107,8 @@ class ClientDocuments:
         if document.token_endpoint_auth_method != "none":
             # Keys of a private_key_jwt client would have to be fetched and checked too.
             raise CIMDValidationError("only public clients (token_endpoint_auth_method none) are supported")
-        for uri in document.redirect_uris:
-            check_redirect_uri(uri)
         asked = (document.scope or "").split()
-        return Client.model_validate(
+        client = Client.model_validate(
             {
                 "client_id": client_id,
                 "client_name": document.client_name,
@@ -111,3 +119,5 @@ class ClientDocuments:
                 "scope": " ".join([*self.scopes, *asked]),
             }
         )
+        check_metadata(client)
+        return client

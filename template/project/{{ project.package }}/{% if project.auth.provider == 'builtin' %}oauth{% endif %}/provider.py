@@ -13,7 +13,7 @@ import json
 import secrets
 import time
 from html import escape
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 from fastmcp.server.auth import AccessToken, OAuthProvider
 from key_value.aio.protocols import AsyncKeyValue
@@ -35,13 +35,17 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ..settings import Settings, is_loopback
-from .clients import Client, check_redirect_uri
+from .clients import MAX_SCOPE_LENGTH, MAX_URI_LENGTH, Client, check_metadata
 from .documents import ClientDocuments, names_document
 from .pages import Pages, page
 from .tokens import Grant, Tokens
 from .users import Users
 
 AUTHORIZATION_SECONDS = 600
+# What a pending authorization keeps of the request, bounded: anyone may send one.
+MAX_STATE_LENGTH = 1024
+# An S256 challenge is 43 characters (RFC 7636 §4.2); a verifier at most 128.
+MAX_CHALLENGE_LENGTH = 128
 
 
 class Pending(BaseModel):
@@ -71,11 +75,19 @@ class Refresh(RefreshToken):
 
 
 class ErrorPage:
-    """A refused authorization that cannot go back to the client (unknown client, unregistered
-    redirect URI) is shown to the person in the browser as a page, never sent anywhere."""
+    """A refused authorization is shown to the person in the browser as a page, never sent anywhere.
 
-    def __init__(self, app: ASGIApp) -> None:
+    That covers an unknown client or an unregistered redirect URI, and also every error the SDK
+    would redirect to a registered URI (bad response_type, PKCE, scope, resource): anyone may
+    register https://evil.example/phish, and an error sent there before the user has seen the
+    client would make this server an open redirector (RFC 9700 §4.11.2). The one redirect
+    /authorize makes is to this server's login page; access_denied goes to the client only after
+    the user chose Deny.
+    """
+
+    def __init__(self, app: ASGIApp, login_url: str) -> None:
         self.app = app
+        self.login_url = login_url
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         messages: list[Message] = []
@@ -85,10 +97,16 @@ class ErrorPage:
 
         await self.app(scope, receive, keep)
         start, body = messages[0], b"".join(m.get("body", b"") for m in messages[1:])
-        content_type = dict(start.get("headers", [])).get(b"content-type", b"")
-        if start["status"] == 400 and content_type.startswith(b"application/json"):
+        headers = dict(start.get("headers", []))
+        location = headers.get(b"location", b"").decode("latin-1")
+        reason = None
+        if start["status"] == 400 and headers.get(b"content-type", b"").startswith(b"application/json"):
             reason = json.loads(body).get("error_description") or "the request is not valid"
-            refused = page("Sign-in refused", f"<h1>This app cannot sign in here</h1><p>{escape(reason)}</p>", 400)
+        elif 300 <= start["status"] < 400 and not location.startswith(self.login_url):
+            error = parse_qs(urlsplit(location).query)
+            reason = (error.get("error_description") or error.get("error") or ["the request is not valid"])[0]
+        if reason is not None:
+            refused = page("Sign-in refused", f"<h1>This app cannot sign in here</h1><p>{escape(reason[:300])}</p>", 400)
             return await refused(scope, receive, send)
         for message in messages:
             await send(message)
@@ -107,6 +125,7 @@ class BuiltinAuthorizationServer(OAuthProvider):
         # The path prefix PUBLIC_URL carries, for the links and redirects of the sign-in pages.
         self.prefix = settings.base_path
         self.code_ttl = settings.authorization_code_ttl
+        self.registration_ttl = settings.registration_ttl
         self.tokens = Tokens(
             store,
             issuer=self.issuer,
@@ -131,29 +150,45 @@ class BuiltinAuthorizationServer(OAuthProvider):
     def resource(self) -> str:
         return str(self._resource_url)
 
+    @property
+    def login_url(self) -> str:
+        return f"{self.issuer.rstrip('/')}/oauth/login"
+
     # Registration (RFC 7591)
 
     async def get_client(self, client_id: str) -> OAuthClientInformationFull | None:
+        if len(client_id) > MAX_URI_LENGTH:
+            return None  # neither a registered id nor a document URL; not worth a fetch or a cache entry
         if names_document(client_id):
             return await self.documents.client(client_id)
         found = await self.store.get(client_id, collection="clients")
         return Client.model_validate(found) if found else None
 
     async def register_client(self, client_info: OAuthClientInformationFull) -> None:
-        for uri in client_info.redirect_uris or []:
-            check_redirect_uri(str(uri))
+        """RFC 7591 §3.2.2: bounded metadata; kept for REGISTRATION_TTL unless the client is used.
+
+        Registration is open to anyone, so one that never leads to a token expires; the first
+        code exchanged stores the client again for good (see `exchange_authorization_code`).
+        """
+        check_metadata(client_info)
         # What a client may be granted is decided at consent; clients such as claude.ai register
         # scopes of their own ("claudeai"), which must not make its later requests invalid.
         asked = (client_info.scope or "").split()
         client = Client.model_validate({**client_info.model_dump(mode="json"), "scope": " ".join([*self.scopes, *asked])})
-        await self.store.put(client.client_id, client.model_dump(mode="json"), collection="clients")
+        await self.store.put(client.client_id, client.model_dump(mode="json"), collection="clients", ttl=self.registration_ttl)
 
     # Authorization: the pending request waits in the store while the user logs in and consents.
 
     async def authorize(self, client: OAuthClientInformationFull, params: AuthorizationParams) -> str:
         if params.resource and params.resource.rstrip("/") != self.resource.rstrip("/"):
             raise AuthorizeError("invalid_target", f"tokens here are for {self.resource} only")
-        scopes = [s for s in params.scopes or [] if s in self.scopes] or self.scopes
+        if len(params.state or "") > MAX_STATE_LENGTH:
+            raise AuthorizeError("invalid_request", f"state is limited to {MAX_STATE_LENGTH} characters")
+        if len(params.code_challenge) > MAX_CHALLENGE_LENGTH:
+            raise AuthorizeError("invalid_request", f"code_challenge is limited to {MAX_CHALLENGE_LENGTH} characters")
+        if len(" ".join(params.scopes or [])) > MAX_SCOPE_LENGTH:
+            raise AuthorizeError("invalid_scope", f"scope is limited to {MAX_SCOPE_LENGTH} characters")
+        scopes = list(dict.fromkeys(s for s in params.scopes or [] if s in self.scopes)) or self.scopes
         pending = Pending(
             client_id=client.client_id,
             client_name=client.client_name or client.client_id,
@@ -166,7 +201,7 @@ class BuiltinAuthorizationServer(OAuthProvider):
         )
         key = secrets.token_urlsafe(24)
         await self.store.put(key, pending.model_dump(), collection="authorizations", ttl=AUTHORIZATION_SECONDS)
-        return construct_redirect_uri(f"{self.issuer.rstrip('/')}/oauth/login", txn=key)
+        return construct_redirect_uri(self.login_url, txn=key)
 
     async def pending(self, key: str) -> Pending | None:
         found = await self.store.get(key, collection="authorizations")
@@ -226,6 +261,9 @@ class BuiltinAuthorizationServer(OAuthProvider):
         if not await self.store.delete(code.code, collection="codes"):
             raise TokenError("invalid_grant", "authorization code already used")
         await self.store.put(code.code, {"family": code.family}, collection="used_codes", ttl=self.code_ttl)
+        if not names_document(client.client_id):
+            # A user signed this client in: it is no longer a registration nobody used.
+            await self.store.put(client.client_id, client.model_dump(mode="json"), collection="clients")
         grant = Grant(
             client_id=client.client_id,
             scopes=code.scopes,
@@ -257,7 +295,7 @@ class BuiltinAuthorizationServer(OAuthProvider):
         return await self.tokens.verify(token, self.resource)
 
     async def revoke_token(self, token: AccessToken | RefreshToken) -> None:
-        await self.tokens.revoke(token.token)
+        await self.tokens.revoke(token.token, token.client_id)
 
     # Endpoints
 
@@ -288,7 +326,7 @@ class BuiltinAuthorizationServer(OAuthProvider):
         return routes
 
     def _with_error_page(self, route: Route) -> Route:
-        return Route(route.path, ErrorPage(route.app), methods=route.methods)
+        return Route(route.path, ErrorPage(route.app, self.login_url), methods=route.methods)
 
     async def _metadata(self, request: Request) -> Response:
         """RFC 8414, listing what the SDK's default leaves out: public clients (`none`) and `iss` (RFC 9207)."""
@@ -304,7 +342,10 @@ class BuiltinAuthorizationServer(OAuthProvider):
         return JSONResponse(metadata, headers={"Cache-Control": "public, max-age=3600"})
 
     async def _revoke(self, request: Request) -> Response:
-        """RFC 7009, public clients included (the SDK's handler demands a client_secret from everyone)."""
+        """RFC 7009, public clients included (the SDK's handler demands a client_secret from everyone).
+
+        §2.1: a token issued to another client is left alone, and the answer is 200 all the same.
+        """
         form = await request.form()
         token, client_id = form.get("token"), form.get("client_id")
         if not isinstance(token, str) or not isinstance(client_id, str):
@@ -317,5 +358,5 @@ class BuiltinAuthorizationServer(OAuthProvider):
         )
         if not known:
             return JSONResponse({"error": "invalid_client"}, 401)
-        await self.tokens.revoke(token)
+        await self.tokens.revoke(token, client_id)
         return Response(status_code=200)

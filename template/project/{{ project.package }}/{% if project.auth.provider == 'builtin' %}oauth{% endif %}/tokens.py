@@ -3,8 +3,9 @@
 A grant (one user's consent to one client) starts a token family. Every refresh replaces the
 refresh token; presenting a replaced one again means it leaked, so the whole family is revoked
 (RFC 9700 §4.14.2), and so are its access tokens, which carry the family id. The one exception
-is a retry within REFRESH_REUSE_GRACE seconds: when a replica dies or a proxy times out after
-the rotation, the client never saw the new token and sends the old one again.
+is a single retry within REFRESH_REUSE_GRACE seconds: when a replica dies or a proxy times out
+after the rotation, the client never saw the new token and sends the old one once more. A
+second replay is a leak like any other.
 
 A family's id starts with the time its user signed in, so signing a user out everywhere is one
 record (users.py) that ends every family begun before it, without a list of the user's families.
@@ -181,19 +182,25 @@ class Tokens:
 
     @staticmethod
     def _retry_allowed(used: dict[str, Any]) -> bool:
-        """A spent refresh token presented again within the grace: a retry, not a leak."""
-        return time.time() <= float(used.get("retry_until", 0))
+        """A spent refresh token presented again within the grace, for the first time: a retry, not a leak."""
+        return not used.get("retried") and time.time() <= float(used.get("retry_until", 0))
 
     async def use_refresh(self, refresh: str, grant: Grant) -> bool:
-        """Spend a refresh token once; False if it was already spent (then its family is revoked)."""
+        """Spend a refresh token once (and allow one retry); False if it was already spent (then its family is revoked).
+
+        The marker lives in the shared store, so a replay is caught on any replica. The store has
+        no compare-and-set: two retries racing within the same few milliseconds may both pass.
+        """
         used = await self.store.get(digest(refresh), collection="used_refresh_tokens")
         if used is None:
             # Marked spent before it is deleted: a process killed in between leaves a token that
             # is still known, never one that vanished.
             marker = {"family": grant.family, "grant": grant.model_dump(), "retry_until": time.time() + self.reuse_grace}
             await self.store.put(digest(refresh), marker, collection="used_refresh_tokens", ttl=self.refresh_ttl)
-        spent_here = await self.store.delete(digest(refresh), collection="refresh_tokens")
-        if spent_here or (used is not None and self._retry_allowed(used)):
+        elif self._retry_allowed(used):
+            await self.store.put(digest(refresh), {**used, "retried": True}, collection="used_refresh_tokens", ttl=self.refresh_ttl)
+            return True
+        if await self.store.delete(digest(refresh), collection="refresh_tokens"):
             return True
         await self.revoke_family(grant.family)
         return False
@@ -202,17 +209,31 @@ class Tokens:
         await self.store.put(family, {"revoked": True}, collection="revoked_families", ttl=self.refresh_ttl)
         self._revoked.put(family, True)
 
-    async def revoke(self, token: str) -> None:
-        """RFC 7009: revoking either token of a family ends the family."""
+    async def revoke(self, token: str, client_id: str) -> None:
+        """RFC 7009: revoking either token of a family ends the family.
+
+        §2.1: only the client the token was issued to may revoke it; another client's request
+        changes nothing (and gets the same 200, so it learns nothing).
+        """
         try:
             claims = jwt.decode(token, self.signing_key, algorithms=["HS256"], options={"verify_aud": False})
-            await self.revoke_family(str(claims["fam"]))
+        except jwt.PyJWTError:
+            claims = None
+        if claims is not None:
+            if claims.get("client_id") == client_id and "fam" in claims:
+                await self.revoke_family(str(claims["fam"]))
             return
-        except (jwt.PyJWTError, KeyError):
-            pass
-        if (grant := await self.grant_of_refresh(token)) is not None:
-            await self.store.delete(digest(token), collection="refresh_tokens")
-            await self.revoke_family(grant.family)
+        # Looked up without grant_of_refresh's side effect: a replayed token presented here by
+        # another client must not revoke the family for it.
+        found = await self.store.get(digest(token), collection="refresh_tokens")
+        if found is None:
+            used = await self.store.get(digest(token), collection="used_refresh_tokens")
+            found = used["grant"] if used is not None else None
+        grant = Grant.model_validate(found) if found is not None else None
+        if grant is None or grant.client_id != client_id:
+            return
+        await self.store.delete(digest(token), collection="refresh_tokens")
+        await self.revoke_family(grant.family)
 
     async def is_revoked(self, family: str) -> bool:
         cached = self._revoked.get(family)
