@@ -410,9 +410,10 @@ def test_two_replicas_behind_the_generated_nginx(project: Path, shared_redis: di
 def compose_server_env(project: Path) -> dict[str, str]:
     """The environment compose.yaml gives a replica, with the proxy's address where nginx runs here."""
     compose = yaml.safe_load((project / "compose.yaml").read_text())
-    proxy = compose["services"]["proxy"]["networks"]["default"]["ipv4_address"]
     env = {name: str(value) for name, value in compose["services"][NAME]["environment"].items()}
-    env["FORWARDED_ALLOW_IPS"] = env["FORWARDED_ALLOW_IPS"].replace(proxy, "127.0.0.1")
+    proxy = compose["services"]["proxy"].get("networks", {}).get("default", {}).get("ipv4_address")
+    if proxy:
+        env["FORWARDED_ALLOW_IPS"] = env["FORWARDED_ALLOW_IPS"].replace(proxy, "127.0.0.1")
     return env
 
 
