@@ -28,7 +28,7 @@ import json
 import logging
 import re
 from collections.abc import Awaitable, Callable, Iterable
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlsplit
 
 from starlette.datastructures import Headers
@@ -328,7 +328,8 @@ def behind_proxy(app: ASGIApp, trusted: str, client_ip_header: str = "") -> ASGI
     not a trusted proxy: what a client writes there itself sits to the left of what the proxy adds,
     so it is never reached. "*" in `trusted` would take the leftmost entry, the client's own claim.
     """
-    forwarded: ASGIApp = ProxyHeadersMiddleware(app, trusted_hosts=trusted)  # type: ignore[arg-type]
+    # uvicorn types ASGI apps more narrowly than Starlette; they are the same callables.
+    forwarded = cast(ASGIApp, ProxyHeadersMiddleware(cast(Any, app), trusted_hosts=trusted))
     return ClientIpHeader(forwarded, client_ip_header) if client_ip_header else forwarded
 
 
