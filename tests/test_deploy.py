@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import http.server
+import ipaddress
 import json
 import os
 import re
@@ -246,6 +247,34 @@ def test_fly_and_render_check_readiness(project: Path) -> None:
     assert store["type"] == "keyvalue" and store["ipAllowList"] == []
 
 
+def test_no_target_believes_anyones_x_forwarded_for(project: Path) -> None:
+    """Each target trusts only the proxy in front, which passes on the address it saw itself."""
+    compose = yaml.safe_load((project / "compose.yaml").read_text())
+    proxy = compose["services"]["proxy"]["networks"]["default"]["ipv4_address"]
+    (network,) = compose["networks"]["default"]["ipam"]["config"]
+    assert compose["services"][NAME]["environment"]["FORWARDED_ALLOW_IPS"] == proxy
+    # The proxy's fixed address is in the network, outside the range Docker hands to other containers.
+    address = ipaddress.ip_address(proxy)
+    assert address in ipaddress.ip_network(network["subnet"]) and address not in ipaddress.ip_network(
+        network["ip_range"]
+    )
+    site = (project / "deploy/nginx.conf").read_text()
+    assert "proxy_set_header X-Forwarded-For $remote_addr;" in site and "$proxy_add_x_forwarded_for" not in site
+    (deployment,) = [
+        d for d in yaml.safe_load_all((project / "deploy/kubernetes.yaml").read_text()) if d["kind"] == "Deployment"
+    ]
+    kubernetes = {e["name"]: e.get("value") for e in deployment["spec"]["template"]["spec"]["containers"][0]["env"]}
+    fly = tomllib.loads((project / "fly.toml").read_text())["env"]
+    render = {
+        e["key"]: e.get("value")
+        for e in yaml.safe_load((project / "render.yaml").read_text())["services"][0]["envVars"]
+    }
+    assert fly["CLIENT_IP_HEADER"] == "Fly-Client-IP"
+    for trusted in (kubernetes["FORWARDED_ALLOW_IPS"], fly["FORWARDED_ALLOW_IPS"], render["FORWARDED_ALLOW_IPS"]):
+        # Networks that are private: a client on the internet is never among them.
+        assert all(ipaddress.ip_network(part).is_private for part in trusted.split(",")), trusted
+
+
 def site_for_loopback(project: Path, upstreams: list[str], port: int) -> str:
     """The generated nginx config with only its addresses changed: replicas on loopback, not Docker DNS."""
     site = (project / "deploy/nginx.conf").read_text()
@@ -376,6 +405,57 @@ def test_two_replicas_behind_the_generated_nginx(project: Path, shared_redis: di
     calls = [served_calls(one), served_calls(two)]
     assert all(calls), "round robin should give each replica some of the calls"
     assert sum(map(len, calls)) == 20
+
+
+def compose_server_env(project: Path) -> dict[str, str]:
+    """The environment compose.yaml gives a replica, with the proxy's address where nginx runs here."""
+    compose = yaml.safe_load((project / "compose.yaml").read_text())
+    env = {name: str(value) for name, value in compose["services"][NAME]["environment"].items()}
+    proxy = compose["services"]["proxy"].get("networks", {}).get("default", {}).get("ipv4_address")
+    if proxy:
+        env["FORWARDED_ALLOW_IPS"] = env["FORWARDED_ALLOW_IPS"].replace(proxy, "127.0.0.1")
+    return env
+
+
+def login_form(http: httpx.Client, public_url: str) -> dict[str, str]:
+    """A registered client's authorization request, up to the sign-in form; returns its hidden fields."""
+    client = http.post("/register", json={"redirect_uris": [CALLBACK], "token_endpoint_auth_method": "none"})
+    client.raise_for_status()
+    query = {
+        "response_type": "code",
+        "client_id": client.json()["client_id"],
+        "redirect_uri": CALLBACK,
+        "code_challenge": base64.urlsafe_b64encode(hashlib.sha256(b"v").digest()).rstrip(b"=").decode(),
+        "code_challenge_method": "S256",
+        "resource": f"{public_url}/mcp",
+    }
+    page = http.get("/authorize", params=query, follow_redirects=True)
+    assert page.status_code == 200, page.text
+    return dict(re.findall(r"name=(txn|csrf) value='([^']*)'", page.text))
+
+
+def test_a_spoofed_x_forwarded_for_does_not_escape_the_login_lockout(
+    project: Path, shared_redis: dict[str, str], tmp_path: Path
+) -> None:
+    """Behind the generated nginx, with the replica's settings from compose.yaml, an attacker who
+    claims a new address on every wrong password is still locked out after five."""
+    if not serving.nginx_available():
+        require_or_skip("nginx is not installed (Debian package nginx)")
+    port = serving.free_port()
+    public_url = f"http://127.0.0.1:{port}"
+    add_user(project, shared_redis, tmp_path)
+    env = {**compose_server_env(project), **shared_redis, "PUBLIC_URL": public_url}
+    with serving.serve(project, PACKAGE, tmp_path, **env) as replica:
+        site = tmp_path / "site.conf"
+        site.write_text(site_for_loopback(project, [replica.url.removeprefix("http://")], port))
+        with serving.nginx(site, tmp_path / "nginx", port), httpx.Client(base_url=public_url, timeout=15) as http:
+            fields = login_form(http, public_url)
+            statuses = []
+            for attempt in range(1, 8):
+                spoofed = {"X-Forwarded-For": f"203.0.113.{attempt}", "X-Real-IP": f"203.0.113.{attempt}"}
+                wrong = {**fields, "username": "ops", "password": f"wrong-{attempt}"}
+                statuses.append(http.post("/oauth/login", data=wrong, headers=spoofed).status_code)
+    assert statuses == [401] * 5 + [429] * 2
 
 
 def calls_on_fresh_connections(url: str, token: str, connections: int = 20) -> list[int]:

@@ -42,7 +42,7 @@ PROXY_HEADERS = """
         proxy_http_version 1.1;
         proxy_set_header Host $host;
         proxy_set_header X-Forwarded-Proto https;
-        proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+        proxy_set_header X-Forwarded-For $remote_addr;
         proxy_buffering off;"""
 # At the root everything goes to the server; under /tools only that prefix and the well-known
 # documents (which RFC 8414 and RFC 9728 keep at the host's root) do.

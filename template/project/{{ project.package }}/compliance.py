@@ -10,8 +10,11 @@ tests/test_transport.py:
 - `/mcp/` is served as `/mcp` (a 307 loses the POST body in some clients).
 - Host and Origin are checked against PUBLIC_URL (DNS-rebinding protection) rather than
   the SDK's localhost-only default, which answers 421 to a real hostname.
-- Bodies are read once, here: wrong content type 415, too large 413, malformed JSON -32700,
-  not JSON-RPC -32600, so the transport only ever sees well-formed messages.
+- Bodies are read once, here, on every path: counted as they stream, so one past MAX_BODY_BYTES
+  is a 413 whether or not it declares a Content-Length, before anything buffers it whole. On
+  /mcp: wrong content type 415, malformed JSON -32700 (nested too deeply too), not JSON-RPC
+  -32600, so the transport only ever sees well-formed messages. Elsewhere, JSON nested too deeply
+  for Python's parser is an OAuth `invalid_request` (`invalid_client_metadata` at /register).
 - `/.well-known/oauth-protected-resource` serves the document of `/mcp` (RFC 9728 §3.1
   puts it at the path-suffixed URL; several clients look only at the root).
 - Under a path prefix (PUBLIC_URL=https://host/tools), requests reach the app with or without
@@ -25,13 +28,14 @@ import json
 import logging
 import re
 from collections.abc import Awaitable, Callable, Iterable
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlsplit
 
 from starlette.datastructures import Headers
 from starlette.middleware.cors import CORSMiddleware
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from . import observe
 from .settings import is_loopback
@@ -122,20 +126,33 @@ class McpEndpoint:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
-        length = Headers(scope=scope).get("content-length", "")
-        if length.isdigit() and int(length) > self.max_body_bytes:
-            # Every endpoint, not just /mcp: registration and token requests are small too.
-            message = f"Request body larger than {self.max_body_bytes} bytes"
-            return await jsonrpc_error(413, INVALID_REQUEST, message)(scope, receive, send)
+        headers = Headers(scope=scope)
+        body = b""
+        if "transfer-encoding" in headers or headers.get("content-length", "0") != "0":
+            # Every endpoint, not just /mcp: registration and token requests are small too. The
+            # body is read here, counted as it streams, before anything else can buffer it whole.
+            length = headers.get("content-length", "")
+            declared_too_large = length.isdigit() and int(length) > self.max_body_bytes
+            read = None if declared_too_large else await read_body(receive, self.max_body_bytes)
+            if read is None:
+                message = f"Request body larger than {self.max_body_bytes} bytes"
+                return await jsonrpc_error(413, INVALID_REQUEST, message)(scope, receive, send)
+            body = read
+            receive = replay(body, receive)
         path = scope["path"]
         if path == PRM_PATH:
             scope = {**scope, "path": self.metadata_path, "raw_path": self.metadata_path.encode()}
         if path == self.path + "/":
             scope = {**scope, "path": self.path, "raw_path": self.path.encode()}
         if scope["path"] != self.path:
+            if body and too_deep(body, headers):
+                # The OAuth endpoints parse JSON with recursion that a deep enough body exhausts.
+                error = "invalid_client_metadata" if scope["path"].endswith("/register") else "invalid_request"
+                description = "JSON nested too deeply"
+                response = JSONResponse({"error": error, "error_description": description}, status_code=400)
+                return await response(scope, receive, send)
             return await self.app(scope, receive, send)
 
-        headers = Headers(scope=scope)
         host = headers.get("host", "")
         if not self.policy.host_allowed(host):
             message = f"Host {host!r} is not this server's; set PUBLIC_URL (or ALLOWED_HOSTS) to the URL clients use"
@@ -147,26 +164,24 @@ class McpEndpoint:
 
         method = scope["method"]
         if method == "POST":
-            return await self._post(scope, receive, send, headers)
+            return await self._post(scope, receive, send, headers, body)
         if method == "DELETE" and "DELETE" in self.allow:
             return await self.app(scope, receive, send)
         message = f"Method Not Allowed: send JSON-RPC messages with POST ({method} has no meaning here)"
         response = jsonrpc_error(405, SERVER_ERROR, message, Allow=self.allow)
         await response(scope, receive, send)
 
-    async def _post(self, scope: Scope, receive: Receive, send: Send, headers: Headers) -> None:
-        media_type = headers.get("content-type", "").split(";", 1)[0].strip().lower()
-        if media_type != "application/json":
-            message = f"Unsupported Media Type {media_type or '(none)'!r}: send Content-Type: application/json"
+    async def _post(self, scope: Scope, receive: Receive, send: Send, headers: Headers, body: bytes) -> None:
+        if media_type(headers) != "application/json":
+            shown = media_type(headers) or "(none)"
+            message = f"Unsupported Media Type {shown!r}: send Content-Type: application/json"
             return await jsonrpc_error(415, INVALID_REQUEST, message)(scope, receive, send)
-        body = await read_body(receive, self.max_body_bytes)
-        if body is None:
-            message = f"Request body larger than {self.max_body_bytes} bytes"
-            return await jsonrpc_error(413, INVALID_REQUEST, message)(scope, receive, send)
         try:
             message = json.loads(body)
         except ValueError as exc:
             return await jsonrpc_error(400, PARSE_ERROR, f"Parse error: {exc}")(scope, receive, send)
+        except RecursionError:
+            return await jsonrpc_error(400, PARSE_ERROR, "Parse error: nested too deeply")(scope, receive, send)
         if isinstance(message, list):
             problem: str | None = "batches are not supported (removed in MCP 2025-06-18); send one message per POST"
         else:
@@ -196,6 +211,23 @@ def _without_failed_sessions(send: Send) -> Send:
         await send(message)
 
     return sending
+
+
+def media_type(headers: Headers) -> str:
+    return headers.get("content-type", "").split(";", 1)[0].strip().lower()
+
+
+def too_deep(body: bytes, headers: Headers) -> bool:
+    """Whether a JSON body nests deeper than Python's parser can follow (about 1,000 levels)."""
+    if media_type(headers) != "application/json":
+        return False
+    try:
+        json.loads(body)
+    except RecursionError:
+        return True
+    except ValueError:
+        pass  # malformed: the endpoint answers that itself
+    return False
 
 
 async def read_body(receive: Receive, limit: int) -> bytes | None:
@@ -270,6 +302,35 @@ class StripPrefix:
             path = path[len(self.prefix) :] or "/"
             scope = {**scope, "path": path, "raw_path": path.encode()}
         await self.app(scope, receive, send)
+
+
+class ClientIpHeader:
+    """Hands the address in the proxy's own header (Fly-Client-IP) to uvicorn's proxy middleware as the
+    only X-Forwarded-For entry; that middleware believes it only from FORWARDED_ALLOW_IPS."""
+
+    def __init__(self, app: ASGIApp, header: str) -> None:
+        self.app = app
+        self.header = header.lower().encode()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            found = [value for name, value in scope["headers"] if name == self.header]
+            if found:
+                headers = [(name, value) for name, value in scope["headers"] if name != b"x-forwarded-for"]
+                scope = {**scope, "headers": [*headers, (b"x-forwarded-for", found[-1])]}
+        await self.app(scope, receive, send)
+
+
+def behind_proxy(app: ASGIApp, trusted: str, client_ip_header: str = "") -> ASGIApp:
+    """The client's address and scheme as the proxy in front saw them, from that proxy only.
+
+    uvicorn (0.35 and later) walks X-Forwarded-For from the right and takes the first address that is
+    not a trusted proxy: what a client writes there itself sits to the left of what the proxy adds,
+    so it is never reached. "*" in `trusted` would take the leftmost entry, the client's own claim.
+    """
+    # uvicorn types ASGI apps more narrowly than Starlette; they are the same callables.
+    forwarded = cast(ASGIApp, ProxyHeadersMiddleware(cast(Any, app), trusted_hosts=trusted))
+    return ClientIpHeader(forwarded, client_ip_header) if client_ip_header else forwarded
 
 
 def wrap(app: ASGIApp, *, policy: OriginPolicy, stateless: bool, max_body_bytes: int, prefix: str = "") -> ASGIApp:

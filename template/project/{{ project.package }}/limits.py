@@ -118,7 +118,7 @@ def too_many(retry_after: int, jsonrpc: bool) -> JSONResponse:
 
 
 def client_address(scope: Scope) -> str:
-    # The real client's address: uvicorn takes it from X-Forwarded-For only for FORWARDED_ALLOW_IPS.
+    # The real client's address, as the proxy in FORWARDED_ALLOW_IPS saw it (compliance.behind_proxy).
     client = scope.get("client")
     return str(client[0]) if client else "unknown"
 
