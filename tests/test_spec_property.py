@@ -134,3 +134,47 @@ def test_the_rendered_projects_type_check_and_a_sample_passes_its_own_tests() ->
     for project in (RENDERED[0], RENDERED[-1]):
         result = run_project_tests(project, "-x")
         assert result.returncode == 0, result.stdout[-3000:]
+
+
+HOSTILE_SPEC = {
+    "server": {
+        "name": "hostile",
+        "title": 'The "quoted" one',
+        "description": 'Docstrings break on """, \\N{x} and \\x; ends in "',
+    },
+    "tools": [
+        {"name": name, "description": f"Tool {name}.", "params": params}
+        for name, params in [
+            ("store", [{"name": "within", "type": "string"}]),
+            ("within", [{"name": "tool_timeout", "type": "integer", "default": 3}]),
+            ("mcp", [{"name": "tool_store", "type": "string"}, {"name": "mcp", "type": "boolean", "default": False}]),
+            ("tool_timeout", []),
+            ("1tool", [{"name": "n", "type": "integer", "maximum": 5, "default": 5}]),
+            ("__init__", []),
+        ]
+    ],
+    "resources": [{"uri": 'x://a"""b', "name": "r"}],
+    "prompts": [{"name": "p", "description": "No arguments."}],
+}
+
+
+def test_the_names_that_broke_projects_render_one_that_passes_its_own_checks(tmp_path: Path) -> None:
+    """Every name and text that used to crash `new` or break the project, in one spec: it renders, type-checks
+    and passes its own tests, and each tool answers under its own name."""
+    spec = tmp_path / "mcpgen.toml"
+    spec.write_text(tomli_w.dumps(HOSTILE_SPEC), encoding="utf-8")
+    code, output = mcpgen("new", str(tmp_path / "hostile"), "--spec", str(spec), "--yes")
+    assert code == 0, output
+    project = tmp_path / "hostile"
+    for command in (["ruff", "check", "."], ["ruff", "format", "--check", "."], ["mypy"]):
+        result = run(project, *command)
+        assert result.returncode == 0, f"{command}: {result.stdout}{result.stderr}"
+    result = run_project_tests(project)  # test_tool_<name>.py calls each tool by its name
+    assert result.returncode == 0, result.stdout[-3000:]
+    for tool in HOSTILE_SPEC["tools"]:
+        module = (
+            "tool_" + tool["name"].lower()
+            if tool["name"][0].isdigit() or tool["name"].startswith("_")
+            else tool["name"]
+        )
+        assert (project / "hostile" / "tools" / f"{module}.py").is_file()
