@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 from importlib import resources
 from pathlib import Path
 
+from mcpgen import __version__, jinja_ext
 from mcpgen.spec import Spec
 from mcpgen.template_data import copier_data
 
@@ -22,9 +24,21 @@ def render(spec: Spec, dst: Path) -> None:
     """Write the project for `spec` into `dst` (created if needed, existing files overwritten)."""
     from copier import run_copy  # copier takes a second to import; only commands that render pay for it
 
+    jinja_ext.cache_dir = compiled_templates_dir()
     # unsafe: the template loads mcpgen's own Jinja filters (copier counts extensions as unsafe).
     run_copy(str(template_dir()), dst, data=copier_data(spec), defaults=True, overwrite=True, unsafe=True, quiet=True)
     format_python(dst)
+
+
+def compiled_templates_dir() -> Path | None:
+    """A per-user cache of compiled templates for this mcpgen version, or None where none can be made."""
+    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    folder = base / "mcpgen" / f"templates-{__version__}"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return None  # a read-only home: render without the cache
+    return folder
 
 
 def format_python(root: Path) -> None:
