@@ -41,17 +41,27 @@ class Users:
     def __init__(self, store: AsyncKeyValue) -> None:
         self.store = store
 
-    async def add(self, name: str, password: str) -> None:
-        """Add a user, or set a new password, which signs the user out everywhere."""
+    async def add(self, name: str, password: str) -> bool:
+        """Add a user, or set a new password, which signs the user out everywhere; True if it did.
+
+        The password the user already has changes nothing: there is nothing to end (and scripts
+        that run `users add` again at every deploy sign nobody out).
+        """
         if not NAME.fullmatch(name):
             raise ValueError("a user name is 1-64 letters, digits and _ . @ -")
         if len(password) < 8:
             raise ValueError("a password has at least 8 characters")
+        old = await self.store.get(name, collection="users")
+        if old is not None and await anyio.to_thread.run_sync(_matches, old["hash"], password):
+            return False
         record = {"hash": _hasher.hash(password), "created": int(time.time())}
         await self.store.put(name, record, collection="users")
         await self._index(add=name)
+        if old is None:
+            return False  # a new name (a removed user was signed out when removed)
         # After the new hash is stored: a sign-in with the old password can no longer begin after it.
         await self.sign_out(name)
+        return True
 
     async def remove(self, name: str) -> bool:
         await self._index(remove=name)
