@@ -9,7 +9,7 @@ from . import cors, discovery, oauth, protocol, session, transport
 from .clients import Client
 from .context import CLIENT_NAME, Context
 from .probe import Probe
-from .report import Check, Report, Stage, skipped
+from .report import Check, Report, Stage, Status, skipped
 
 StageChecks = Callable[[Context], list[Check]]
 STAGES: list[tuple[str, str, StageChecks]] = [
@@ -34,18 +34,32 @@ def clients_of(choice: Client) -> frozenset[Client]:
     return frozenset({choice})
 
 
+def attribute(check: Check, selected: frozenset[Client]) -> Check:
+    """Name the selected clients a failure breaks; a failure that breaks none of them is only a warning."""
+    if check.status is not Status.FAIL:
+        check.breaks = []
+    elif check.breaks:
+        check.breaks = [client for client in check.breaks if client in selected]
+        if not check.breaks:
+            check.status = Status.WARN
+    else:
+        check.breaks = sorted(selected)
+    return check
+
+
 def diagnose(url: str, *, token: str | None = None, client: Client = Client.ALL, timeout: float = 10.0) -> Report:
     """Probe the MCP endpoint at `url` as `client` would; never raises for anything the server does."""
     started = time.monotonic()
     probe = Probe(timeout, token)
     ctx = Context(url=url, probe=probe, clients=clients_of(client))
-    report = Report(url=url, client=client.value, notes=[PROMISE])
+    report = Report(url=url, client=client.value, clients=sorted(ctx.clients), notes=[PROMISE])
     try:
         for name, title, run in STAGES:
             if ctx.anonymous is not None and ctx.anonymous.status is None:
                 checks = [skipped(f"{name}.unreachable", title, "the server did not answer")]
             else:
                 checks = run(ctx)
+            checks = [attribute(check, ctx.clients) for check in checks]
             report.stages.append(Stage(name=name, title=title, checks=checks))
     finally:
         if note := oauth.cleanup(ctx):
