@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from mcpgen.doctor.clients import Client
-from mcpgen.doctor.report import Report
+from mcpgen.doctor.report import Report, Status
 
 from . import broken_servers, corpus
 from .conftest import mcpgen, npm_package, require_or_skip
@@ -150,6 +150,13 @@ def test_browser_failures_are_cors_and_told_as_such(observed: dict[str, Observed
         assert "not browsers" in (check.cause or "")
 
 
+def test_a_stack_trace_in_a_400_page_is_seen(observed: dict[str, Observed]) -> None:
+    """The TypeScript SDK's Express examples answer malformed JSON with the parser's stack trace."""
+    check = observed["ts-stateful"].report.check("leaks.traces")
+    assert check.status is Status.WARN and "-> 400" in check.detail and "node_modules" in check.detail, check
+    assert observed["sdk-stateful"].report.check("leaks.traces").status is Status.PASS
+
+
 def test_precision_and_recall(observed: dict[str, Observed]) -> None:
     """0 false FAIL on the corpus and the planted faults; 0 planted fault or broken client missed."""
     score = corpus.Score()
@@ -158,7 +165,7 @@ def test_precision_and_recall(observed: dict[str, Observed]) -> None:
     with ExitStack() as stack:
         for flaw, expected in EXPECTED.items():
             url = stack.enter_context(broken_servers.serve(flaw))
-            _, report = doctor_json(url, "--token", broken_servers.TOKEN)
+            _, report = doctor_json(url, "--token", broken_servers.TOKEN, "--timeout", "3")
             score.planted(flaw, report, expected.failing, expected.check)
     print(score.summary())
     assert not score.false and not score.missed, score.summary()

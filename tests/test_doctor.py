@@ -194,6 +194,13 @@ EXPECTED = {
         {"registration.dcr"}, "registration.dcr", ["public client", "none"], 'token_endpoint_auth_method "none"', "§2"
     ),
     "slash-307": Expected(set(), "transport.trailing-slash", ["follow a 307", "307"], "/mcp/", "transports"),
+    "trace-in-400": Expected(set(), "leaks.traces", ["stack trace", "unhandled"], "log the trace", "transports"),
+    "initialize-stalls": Expected(
+        {"transport.token"}, "transport.token", ["did not arrive", "time out"], "proxy_buffering off", "transports"
+    ),
+    "issuer-unreachable": Expected(
+        {"discovery.as-metadata"}, "discovery.as-metadata", ["does not answer from here"], "resolves", "RFC 9728"
+    ),
 }
 
 
@@ -204,7 +211,7 @@ def test_every_flaw_has_an_expectation() -> None:
 @pytest.mark.parametrize("flaw", list(EXPECTED))
 def test_broken_server_is_told_its_mistake(broken: dict[str | None, str], flaw: str) -> None:
     expected = EXPECTED[flaw]
-    code, report = doctor_json(broken[flaw], "--token", broken_servers.TOKEN)
+    code, report = doctor_json(broken[flaw], "--token", broken_servers.TOKEN, "--timeout", "3")
     assert code == (1 if expected.failing else 0)
     failing = {id for id, status in not_ok(report).items() if status is Status.FAIL}
     assert failing == expected.failing, report.model_dump_json(indent=2)
@@ -214,7 +221,7 @@ def test_broken_server_is_told_its_mistake(broken: dict[str | None, str], flaw: 
         assert fragment in (check.cause or ""), (fragment, check.cause)
     assert expected.fix in (check.fix or ""), check.fix
     assert any(expected.see in ref for ref in check.see), check.see
-    code, output = doctor(broken[flaw], "--token", broken_servers.TOKEN)
+    code, output = doctor(broken[flaw], "--token", broken_servers.TOKEN, "--timeout", "3")
     label = "FAIL" if expected.failing else "warn"
     assert f"{label}  {check.title}" in output
     assert "cause: " in output and "fix: " in output

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from . import cors, discovery, oauth, protocol, session, transport
+from . import cors, discovery, leaks, oauth, protocol, session, transport
 from .clients import Client
 from .context import CLIENT_NAME, Context
 from .probe import Probe
@@ -21,6 +21,7 @@ STAGES: list[tuple[str, str, StageChecks]] = [
     ("authorization", "authorization", oauth.authorization),
     ("token", "token", oauth.token),
     ("cors", "CORS", cors.checks),
+    ("leaks", "leaks", leaks.checks),
 ]
 PROMISE = (
     f"read-only probes, except at most one OAuth client registration named {CLIENT_NAME!r} (only when the server "

@@ -59,11 +59,29 @@ def reachable(ctx: Context) -> Check:
         return passed(id, title, "401: credentials required (see discovery)")
     if ctx.auth is Auth.NONE:
         return passed(id, title, "200 without credentials (no auth)")
+    if _stalled(first):
+        return problem(
+            Status.FAIL, id, title, f"{first.describe()}: {first.error}", *_refusal(first), [advice.TRANSPORT_SPEC]
+        )
     return problem(Status.FAIL, id, title, f"{first.describe()}: {first.snippet()}", *_refusal(first))
+
+
+def _stalled(answer: Exchange) -> tuple[str, str] | None:
+    """Cause and fix when initialize got a 200 whose body never brought the result (a stalled SSE answer)."""
+    if answer.status != 200 or answer.result() is not None or not answer.error:
+        return None
+    return (
+        f"initialize was answered 200 ({answer.media_type or 'no content type'}), but the JSON-RPC result did not "
+        f"arrive: {answer.error}; clients time out here",
+        "send the initialize result on the stream right away (or answer with application/json), and check that "
+        "no proxy buffers text/event-stream (nginx: proxy_buffering off)",
+    )
 
 
 def _refusal(answer: Exchange) -> tuple[str, str]:
     """Cause and fix for an initialize that got neither a result nor a 401."""
+    if stalled := _stalled(answer):
+        return stalled
     status = answer.status or 0
     if status == 421:
         return (
@@ -105,6 +123,9 @@ def token_accepted(ctx: Context) -> Check:
         return passed(id, title, "the server needs no token (it was sent anyway)")
     if ctx.authorized:
         return passed(id, title, "200 with the token")
+    if stalled := _stalled(answer):
+        detail = f"{answer.describe()}: {answer.error}"
+        return problem(Status.FAIL, id, title, detail, *stalled, [advice.TRANSPORT_SPEC])
     return problem(
         Status.FAIL,
         id,
