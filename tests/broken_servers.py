@@ -53,6 +53,7 @@ FLAWS = {
     "trace-in-400": "malformed JSON answered with a 400 HTML page holding a Python traceback",
     "initialize-stalls": "initialize answered 200 with an event stream that never sends the result",
     "issuer-unreachable": "the resource metadata names an authorization server where nothing listens",
+    "host-421": "every MCP request refused with 421 (a Host allowlist that does not know the host clients use)",
 }
 TRACE_PAGE = """<html><body><h1>400 Bad Request</h1><pre>Traceback (most recent call last):
   File "/srv/broken/.venv/lib/python3.12/site-packages/broken/app.py", line 41, in post
@@ -123,6 +124,8 @@ class Server:
         return Response(status_code=401, headers={"WWW-Authenticate": f"Bearer {params}"})
 
     async def post(self, request: Request) -> Response:
+        if self.flaw == "host-421":
+            return PlainTextResponse("Invalid Host header", status_code=421)
         if request.headers.get("authorization") != f"Bearer {TOKEN}":
             return self.challenge(request)
         accept = request.headers.get("accept", "")

@@ -60,14 +60,19 @@ def doctor_json(*args: str) -> tuple[int, Report]:
     return code, Report.model_validate_json(output)
 
 
-@pytest.fixture(scope="module")
-def packages() -> dict[str, Path]:
+def install_packages() -> dict[str, Path]:
+    """The npm packages of the corpus, installed under .cache once per version."""
     return {
         "sdk": npm_package("@modelcontextprotocol/sdk", corpus.SDK_VERSION, "mcp-sdk"),
         "everything": npm_package(
             "@modelcontextprotocol/server-everything", corpus.EVERYTHING_VERSION, "server-everything"
         ),
     }
+
+
+@pytest.fixture(scope="module")
+def packages() -> dict[str, Path]:
+    return install_packages()
 
 
 @pytest.fixture(scope="module")
@@ -107,6 +112,10 @@ def browser_verdicts(servers: list[corpus.Running]) -> dict[str, corpus.Verdict]
 
 @pytest.fixture(scope="module")
 def observed(running: dict[str, corpus.Running], packages: dict[str, Path]) -> dict[str, Observed]:
+    return observe(running, packages)
+
+
+def observe(running: dict[str, corpus.Running], packages: dict[str, Path]) -> dict[str, Observed]:
     """The clients' verdicts and the doctor's reports, each established once."""
     python = {name: corpus.python_client(server) for name, server in running.items()}
     ts = {name: corpus.ts_client(server, packages["sdk"]) for name, server in running.items()}
@@ -159,6 +168,14 @@ def test_a_stack_trace_in_a_400_page_is_seen(observed: dict[str, Observed]) -> N
 
 def test_precision_and_recall(observed: dict[str, Observed]) -> None:
     """0 false FAIL on the corpus and the planted faults; 0 planted fault or broken client missed."""
+    score = scorecard(observed)
+    print(score.summary())
+    assert not score.false and not score.missed, score.summary()
+    assert score.true == score.fails > 0
+
+
+def scorecard(observed: dict[str, Observed]) -> corpus.Score:
+    """FAIL lines over the corpus (judged by the real clients) and the planted faults of broken_servers."""
     score = corpus.Score()
     for name, seen in observed.items():
         score.corpus(name, seen.report, seen.works)
@@ -167,6 +184,4 @@ def test_precision_and_recall(observed: dict[str, Observed]) -> None:
             url = stack.enter_context(broken_servers.serve(flaw))
             _, report = doctor_json(url, "--token", broken_servers.TOKEN, "--timeout", "3")
             score.planted(flaw, report, expected.failing, expected.check)
-    print(score.summary())
-    assert not score.false and not score.missed, score.summary()
-    assert score.true == score.fails > 0
+    return score

@@ -198,6 +198,9 @@ EXPECTED = {
     "initialize-stalls": Expected(
         {"transport.token"}, "transport.token", ["did not arrive", "time out"], "proxy_buffering off", "transports"
     ),
+    "host-421": Expected(
+        {"transport.initialize"}, "transport.initialize", ["421", "allowlist"], "hostname", "transports"
+    ),
     "issuer-unreachable": Expected(
         {"discovery.as-metadata"}, "discovery.as-metadata", ["does not answer from here"], "resolves", "RFC 9728"
     ),
@@ -226,6 +229,12 @@ def test_broken_server_is_told_its_mistake(broken: dict[str | None, str], flaw: 
     assert f"{label}  {check.title}" in output
     assert "cause: " in output and "fix: " in output
     assert ("failures found" in output) == bool(expected.failing)
+
+
+def test_skips_after_a_refused_initialize_give_its_answer(broken: dict[str | None, str]) -> None:
+    _, report = doctor_json(broken["host-421"], "--token", broken_servers.TOKEN)
+    skip = report.check("session.handshake")
+    assert skip.status is Status.SKIP and "initialize got 421" in skip.detail and "token" not in skip.detail
 
 
 def test_a_hanging_stream_costs_seconds_not_the_timeout(broken: dict[str | None, str]) -> None:

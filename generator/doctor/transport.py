@@ -63,7 +63,8 @@ def reachable(ctx: Context) -> Check:
         return problem(
             Status.FAIL, id, title, f"{first.describe()}: {first.error}", *_refusal(first), [advice.TRANSPORT_SPEC]
         )
-    return problem(Status.FAIL, id, title, f"{first.describe()}: {first.snippet()}", *_refusal(first))
+    detail = f"{first.describe()}: {first.snippet()}"
+    return problem(Status.FAIL, id, title, detail, *_refusal(first), [advice.TRANSPORT_SPEC])
 
 
 def _stalled(answer: Exchange) -> tuple[str, str] | None:
@@ -123,6 +124,9 @@ def token_accepted(ctx: Context) -> Check:
         return passed(id, title, "the server needs no token (it was sent anyway)")
     if ctx.authorized:
         return passed(id, title, "200 with the token")
+    first = ctx.anonymous
+    if first is not None and first.status == answer.status and answer.status not in (200, 401):
+        return skipped(id, title, f"initialize got {answer.status} with or without it (see POST initialize)")
     if stalled := _stalled(answer):
         detail = f"{answer.describe()}: {answer.error}"
         return problem(Status.FAIL, id, title, detail, *stalled, [advice.TRANSPORT_SPEC])
