@@ -172,14 +172,22 @@ def doctor(
     ] = DoctorClient.ALL,
     json_output: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
     timeout: Annotated[float, typer.Option(help="Seconds allowed for each request.", min=0.5)] = 10.0,
+    register: Annotated[
+        bool,
+        typer.Option(
+            "--register/--no-register",
+            help="Try dynamic client registration (one client named mcpgen-doctor, deleted again where RFC 7592 "
+            "allows); --no-register changes nothing on the server.",
+        ),
+    ] = True,
 ) -> None:
-    """Probe a live MCP server as Claude would; explain each failure and its fix (exit 1 if any check fails)."""
+    """Probe a live MCP server as its clients would; name the clients that break, where, and the fix (exit 1 if any does)."""
     from mcpgen.commands import doctor as command
 
     if problem := command.url_problem(url):
         typer.secho(f"error: {problem}", fg="red", err=True)
         raise typer.Exit(BAD_INPUT)
-    report = command.run(url, token, client, json_output, timeout)
+    report = command.run(url, token, client, json_output, timeout, register)
     raise typer.Exit(report.exit_code)
 
 

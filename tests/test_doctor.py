@@ -151,6 +151,15 @@ def test_the_reference_server_passes(broken: dict[str | None, str]) -> None:
     assert any("at most one OAuth client registration" in note for note in report.notes)
 
 
+def test_no_register_changes_nothing(broken: dict[str | None, str]) -> None:
+    code, report = doctor_json(broken[None], "--token", broken_servers.TOKEN, "--no-register")
+    assert code == 0
+    skip = report.check("registration.dcr")
+    assert skip.status is Status.SKIP and "--no-register" in skip.detail
+    assert not any("registered one client" in note for note in report.notes)
+    assert report.check("token.error").status is Status.PASS
+
+
 @dataclass(frozen=True)
 class Expected:
     failing: set[str]  # every FAIL (empty: the flaw breaks no client, and is a warning)
@@ -262,7 +271,16 @@ def test_a_bad_url_is_bad_input() -> None:
 def test_help_names_the_options_and_stays_light() -> None:
     code, output = doctor("--help")
     assert code == 0
-    for option in ("--token", "--client", "--json", "--timeout", "claude-ai", "claude-code", "inspector"):
+    for option in (
+        "--token",
+        "--client",
+        "--json",
+        "--timeout",
+        "--no-register",
+        "claude-ai",
+        "claude-code",
+        "inspector",
+    ):
         assert option in output
     probe = "import sys; from mcpgen.cli import app; print(sorted(m for m in sys.modules if m == 'httpx' or m.startswith('mcpgen.doctor.') and m != 'mcpgen.doctor.clients'))"
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)

@@ -22,8 +22,8 @@ def url_problem(url: str) -> str | None:
     return None
 
 
-def run(url: str, token: str | None, client: Client, as_json: bool, timeout: float) -> Report:
-    report = diagnose(url, token=token, client=client, timeout=timeout)
+def run(url: str, token: str | None, client: Client, as_json: bool, timeout: float, register: bool = True) -> Report:
+    report = diagnose(url, token=token, client=client, timeout=timeout, register=register)
     if as_json:
         typer.echo(report.model_dump_json(indent=2))
     else:

@@ -63,6 +63,7 @@ class Context:
     probe: Probe
     clients: frozenset[Client]
     auth: Auth = Auth.UNKNOWN
+    register: bool = True  # False (--no-register): never POST to the registration endpoint
     # The initialize sent without credentials, and the one sent as the doctor's client (with --token).
     anonymous: Exchange | None = None
     handshake: Exchange | None = None

@@ -71,6 +71,8 @@ def registration(ctx: Context) -> list[Check]:
     endpoint = _endpoint(ctx, "registration_endpoint")
     if endpoint is None:
         return [skipped(id, title, "no registration_endpoint (see discovery)")]
+    if not ctx.register:
+        return [skipped(id, title, "--no-register: not tried, so nothing was registered")]
     per_client = redirect_uris(ctx)
     uris = [uri for group in per_client.values() for uri in group]
     answer = ctx.probe.send(

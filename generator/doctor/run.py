@@ -25,8 +25,9 @@ STAGES: list[tuple[str, str, StageChecks]] = [
 ]
 PROMISE = (
     f"read-only probes, except at most one OAuth client registration named {CLIENT_NAME!r} (only when the server "
-    "offers dynamic client registration); MCP sessions it opens are ended with DELETE"
+    "offers dynamic client registration; none with --no-register); MCP sessions it opens are ended with DELETE"
 )
+PROMISE_NO_REGISTER = "read-only probes (--no-register); MCP sessions it opens are ended with DELETE"
 
 
 def clients_of(choice: Client) -> frozenset[Client]:
@@ -48,12 +49,15 @@ def attribute(check: Check, selected: frozenset[Client]) -> Check:
     return check
 
 
-def diagnose(url: str, *, token: str | None = None, client: Client = Client.ALL, timeout: float = 10.0) -> Report:
+def diagnose(
+    url: str, *, token: str | None = None, client: Client = Client.ALL, timeout: float = 10.0, register: bool = True
+) -> Report:
     """Probe the MCP endpoint at `url` as `client` would; never raises for anything the server does."""
     started = time.monotonic()
     probe = Probe(timeout, token)
-    ctx = Context(url=url, probe=probe, clients=clients_of(client))
-    report = Report(url=url, client=client.value, clients=sorted(ctx.clients), notes=[PROMISE])
+    ctx = Context(url=url, probe=probe, clients=clients_of(client), register=register)
+    promise = PROMISE if register else PROMISE_NO_REGISTER
+    report = Report(url=url, client=client.value, clients=sorted(ctx.clients), notes=[promise])
     try:
         for name, title, run in STAGES:
             if ctx.anonymous is not None and ctx.anonymous.status is None:
