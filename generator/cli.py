@@ -180,6 +180,14 @@ def doctor(
             "allows); --no-register changes nothing on the server.",
         ),
     ] = True,
+    login: Annotated[
+        bool,
+        typer.Option(
+            "--login",
+            help="Sign in through your browser as Claude Code does (loopback redirect, PKCE), then check the token "
+            "response, use the token, refresh it once and revoke what was obtained.",
+        ),
+    ] = False,
 ) -> None:
     """Probe a live MCP server as its clients would; name the clients that break, where, and the fix (exit 1 if any does)."""
     from mcpgen.commands import doctor as command
@@ -187,7 +195,10 @@ def doctor(
     if problem := command.url_problem(url):
         typer.secho(f"error: {problem}", fg="red", err=True)
         raise typer.Exit(BAD_INPUT)
-    report = command.run(url, token, client, json_output, timeout, register)
+    if login and not register:
+        typer.secho("error: --login needs the client the registration creates; drop --no-register", fg="red", err=True)
+        raise typer.Exit(BAD_INPUT)
+    report = command.run(url, token, client, json_output, timeout, register, login)
     raise typer.Exit(report.exit_code)
 
 

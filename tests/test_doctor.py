@@ -7,6 +7,8 @@ run with uvicorn in threads. Every server starts once per module.
 
 from __future__ import annotations
 
+import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -23,10 +25,10 @@ from mcpgen.doctor.context import Context, resolves_to_loopback
 from mcpgen.doctor.discovery import prm_https, prm_resource, prm_urls, resource_matches, www_authenticate_param
 from mcpgen.doctor.probe import Probe
 from mcpgen.doctor.report import Check, Report, Stage, Status, problem, render_text
-from mcpgen.doctor.run import attribute, clients_of
+from mcpgen.doctor.run import attribute, clients_of, diagnose
 
 from . import broken_servers, serving
-from .conftest import mcpgen
+from .conftest import mcpgen, require_or_skip
 
 OK = {Status.PASS, Status.SKIP}
 
@@ -380,3 +382,47 @@ def test_a_name_for_loopback_is_not_a_public_host() -> None:
     ctx = Context(url=f"http://{name}:8000/mcp", probe=Probe(1.0), clients=frozenset({Client.CLAUDE_AI}))
     ctx.probe.close()
     assert ctx.loopback
+
+
+def test_login_signs_in_uses_refreshes_and_revokes(new_project: Callable[[str], Path], tmp_path: Path) -> None:
+    """--login against the builtin authorization server, a test user signing in in headless Chromium."""
+    from .test_browser import CHROMIUM, CHROMIUM_ARGS
+
+    if shutil.which(CHROMIUM) is None:
+        require_or_skip(f"{CHROMIUM} is not installed (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    project = new_project("journal")
+    with serving.serve(project, "journal", tmp_path) as served:
+        env = os.environ | served.dotenv | {"DATA_DIR": str(tmp_path / "data"), "PYTHONPATH": str(project)}
+        command = [sys.executable, "-m", "journal", "users", "add", "ada", "--password-stdin"]
+        subprocess.run(command, input="a long password\n", env=env, cwd=tmp_path, check=True, text=True, timeout=60)
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+
+            def sign_in(url: str) -> None:
+                page = browser.new_page()
+                page.goto(url)
+                page.fill("#username", "ada")
+                page.fill("#password", "a long password")
+                page.click("button[type=submit]")
+                page.wait_for_url("**/oauth/consent**")
+                page.click("button[value=allow]")
+                page.wait_for_function("document.body.innerText.includes('signed in')")
+
+            report = diagnose(f"{served.url}/mcp", opener=sign_in)
+            browser.close()
+    assert report.ok, render_text(report)
+    for id in ("login.sign-in", "login.exchange", "login.token-works", "login.refresh", "login.revoke"):
+        assert report.check(id).status is Status.PASS, (id, report.check(id))
+    # The token stage now judges a real token response instead of skipping.
+    for id in ("token.access-token", "token.token-type", "token.expires-in", "token.refresh-token"):
+        assert report.check(id).status is Status.PASS, id
+    assert "tools" in report.check("login.token-works").detail
+
+
+def test_login_is_skipped_unless_asked(broken: dict[str | None, str]) -> None:
+    _, report = doctor_json(broken[None], "--token", broken_servers.TOKEN)
+    assert report.check("login.sign-in").status is Status.SKIP and "--login" in report.check("login.sign-in").detail
+    code, output = doctor(broken[None], "--login", "--no-register")
+    assert code == 2 and "--no-register" in output

@@ -5,6 +5,7 @@ from __future__ import annotations
 import ipaddress
 import secrets
 import socket
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -64,6 +65,8 @@ class Context:
     clients: frozenset[Client]
     auth: Auth = Auth.UNKNOWN
     register: bool = True  # False (--no-register): never POST to the registration endpoint
+    # --login: shows the user the authorize URL (opens their browser); None: the doctor never signs in.
+    opener: Callable[[str], None] | None = None
     # The initialize sent without credentials, and the one sent as the doctor's client (with --token).
     anonymous: Exchange | None = None
     handshake: Exchange | None = None

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from . import cors, discovery, leaks, oauth, protocol, session, transport
+from . import cors, discovery, leaks, login, oauth, protocol, session, transport
 from .clients import Client
 from .context import CLIENT_NAME, Context
 from .probe import Probe
@@ -19,6 +19,7 @@ STAGES: list[tuple[str, str, StageChecks]] = [
     ("discovery", "discovery", discovery.checks),
     ("registration", "registration", oauth.registration),
     ("authorization", "authorization", oauth.authorization),
+    ("login", "sign-in (--login)", login.checks),
     ("token", "token", oauth.token),
     ("cors", "CORS", cors.checks),
     ("leaks", "leaks", leaks.checks),
@@ -50,12 +51,18 @@ def attribute(check: Check, selected: frozenset[Client]) -> Check:
 
 
 def diagnose(
-    url: str, *, token: str | None = None, client: Client = Client.ALL, timeout: float = 10.0, register: bool = True
+    url: str,
+    *,
+    token: str | None = None,
+    client: Client = Client.ALL,
+    timeout: float = 10.0,
+    register: bool = True,
+    opener: login.Opener | None = None,
 ) -> Report:
     """Probe the MCP endpoint at `url` as `client` would; never raises for anything the server does."""
     started = time.monotonic()
     probe = Probe(timeout, token)
-    ctx = Context(url=url, probe=probe, clients=clients_of(client), register=register)
+    ctx = Context(url=url, probe=probe, clients=clients_of(client), register=register, opener=opener)
     promise = PROMISE if register else PROMISE_NO_REGISTER
     report = Report(url=url, client=client.value, clients=sorted(ctx.clients), notes=[promise])
     try:
