@@ -242,6 +242,14 @@ def test_broken_server_is_told_its_mistake(broken: dict[str | None, str], flaw: 
     assert ("failures found" in output) == bool(expected.failing)
 
 
+def test_a_token_response_the_sdks_accept_breaks_only_claude_ai(broken: dict[str | None, str]) -> None:
+    for flaw, id in (("token-type-lowercase", "token.token-type"), ("expires-in-string", "token.expires-in")):
+        _, report = doctor_json(broken[flaw], "--token", broken_servers.TOKEN)
+        assert report.check(id).breaks == ["claude-ai"] and "claude.ai does not" in (report.check(id).cause or "")
+        _, report = doctor_json(broken[flaw], "--token", broken_servers.TOKEN, "--client", "claude-code")
+        assert report.check(id).status is Status.WARN
+
+
 def test_skips_after_a_refused_initialize_give_its_answer(broken: dict[str | None, str]) -> None:
     _, report = doctor_json(broken["host-421"], "--token", broken_servers.TOKEN)
     skip = report.check("session.handshake")

@@ -14,6 +14,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import secrets
+from collections.abc import Iterable
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
@@ -366,16 +367,20 @@ def response_shape(ctx: Context) -> list[Check]:
         (
             kind == "Bearer",
             f"token_type {kind!r}",
-            'Claude expects token_type exactly "Bearer" (case-sensitive); "bearer" or "JWT" leave it at \'Configure\'',
+            'claude.ai expects token_type exactly "Bearer" (case-sensitive); "bearer" or "JWT" leave it at \'Configure\'',
         ),
         (
             isinstance(expires, int) and not isinstance(expires, bool),
             f"expires_in {expires!r}",
-            'expires_in must be an integer number of seconds; a string such as "3600" makes Claude fail silently',
+            'expires_in must be an integer number of seconds; a string such as "3600" makes claude.ai fail silently',
         ),
     ]
     titles = ["access_token present", 'token_type is exactly "Bearer"', "expires_in is an integer"]
-    for id, title, (ok, detail, cause) in zip(ids, titles, rules, strict=False):
+    # The MCP SDKs (Claude Code and Inspector are built on the TypeScript one) accept "bearer" and a numeric
+    # string; claude.ai's parser, per the field guide, does not.
+    lenient = "; the MCP SDK clients (Claude Code, Inspector) accept it, claude.ai does not"
+    breaks: list[Iterable[Client]] = [(), [Client.CLAUDE_AI], [Client.CLAUDE_AI]]
+    for id, title, (ok, detail, cause), broken in zip(ids, titles, rules, breaks, strict=False):
         if ok:
             checks.append(passed(id, title, detail))
         else:
@@ -385,10 +390,11 @@ def response_shape(ctx: Context) -> list[Check]:
                     id,
                     title,
                     detail,
-                    cause,
+                    cause + (lenient if broken else ""),
                     "return the token response exactly as shown",
                     [advice.TOKEN, advice.CONFIGURE],
                     advice.TOKEN_RESPONSE,
+                    breaks=broken,
                 )
             )
     if isinstance(body.get("refresh_token"), str):
