@@ -78,6 +78,10 @@ def diagnose(
             report.notes.append(note)
         ctx.end_sessions()
         probe.close()
+    if ctx.loopback and Client.CLAUDE_AI in ctx.clients:
+        ctx.notes.append(
+            "claude.ai reaches servers from the internet: its verdict holds once this server is deployed at https"
+        )
     report.notes += ctx.notes
     report.requests = len(probe.exchanges)
     report.seconds = round(time.monotonic() - started, 2)
