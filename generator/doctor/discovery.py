@@ -113,8 +113,8 @@ def invalid_token(ctx: Context) -> Check:
         id,
         title,
         answer.describe(),
-        'an invalid or expired token should get 401 (error="invalid_token") so the client refreshes or '
-        "re-authorizes; other answers strand it",
+        'an invalid or expired token should get 401 (error="invalid_token"): that is what makes a client refresh '
+        "or sign in again, so once its token expires a client that gets anything else is stuck",
         'answer 401 with WWW-Authenticate: Bearer error="invalid_token"',
         [advice.TOKEN, advice.AUTH_SPEC],
     )

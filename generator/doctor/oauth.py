@@ -336,12 +336,13 @@ def bogus_code(ctx: Context, endpoint: str) -> Check:
     if (answer.status == 400 or unregistered) and isinstance(error, str):
         return passed(id, title, f"{answer.status}, error={error}")
     return problem(
-        Status.FAIL,
+        Status.WARN,
         id,
         title,
         f"{answer.describe()}: {answer.snippet()}",
-        "token errors must be 400 with a JSON body naming the error (invalid_grant for a bad code); clients "
-        "show or act on that, while a 401 (stock fastmcp) or an HTML page reads as a broken server",
+        "token errors should be 400 with a JSON body naming the error (invalid_grant for a bad code): clients "
+        "show that to the user, while a 401 (stock fastmcp), a 500 or an HTML page reads as a broken server; "
+        "a sign-in with a valid code is not affected, so no client breaks here",
         'answer token errors with 400, Content-Type application/json and {"error": ..., "error_description": ...}',
         [advice.RFC6749_ERRORS, advice.TOKEN],
         advice.TOKEN_ERROR,
