@@ -50,7 +50,17 @@ FLAWS = {
     "no-cors-expose": "CORS without Access-Control-Expose-Headers",
     "dcr-rejects-none": "registration refuses token_endpoint_auth_method none",
     "slash-307": "POST /mcp/ is redirected with a 307",
+    "trace-in-400": "malformed JSON answered with a 400 HTML page holding a Python traceback",
+    "initialize-stalls": "initialize answered 200 with an event stream that never sends the result",
+    "issuer-unreachable": "the resource metadata names an authorization server where nothing listens",
+    "host-421": "every MCP request refused with 421 (a Host allowlist that does not know the host clients use)",
 }
+TRACE_PAGE = """<html><body><h1>400 Bad Request</h1><pre>Traceback (most recent call last):
+  File "/srv/broken/.venv/lib/python3.12/site-packages/broken/app.py", line 41, in post
+    message = json.loads(body)
+json.decoder.JSONDecodeError: Expecting value: line 1 column 39 (char 38)</pre></body></html>"""
+# Nothing listens on the discard port of loopback.
+NOWHERE = "http://127.0.0.1:9"
 
 
 def rpc_error(status: int, code: int, message: str, id: Any = None, **headers: str) -> JSONResponse:
@@ -65,6 +75,13 @@ def accepts_json(accept: str) -> bool:
 def loopback_redirect(uri: str) -> bool:
     parts = urlsplit(uri)
     return parts.scheme == "http" and parts.hostname in ("localhost", "127.0.0.1")
+
+
+async def silence() -> AsyncIterator[bytes]:
+    """An event stream that stays open and never sends."""
+    while True:
+        await asyncio.sleep(3600)
+        yield b""
 
 
 class Server:
@@ -95,12 +112,6 @@ class Server:
         if self.flaw == "get-501":
             return PlainTextResponse("Not Implemented", status_code=501)
         if self.flaw == "get-hangs":
-
-            async def silence() -> AsyncIterator[bytes]:
-                while True:
-                    await asyncio.sleep(3600)
-                    yield b""
-
             return StreamingResponse(silence(), media_type="text/event-stream")
         return rpc_error(405, -32000, "Method Not Allowed", Allow="POST, DELETE")
 
@@ -113,6 +124,8 @@ class Server:
         return Response(status_code=401, headers={"WWW-Authenticate": f"Bearer {params}"})
 
     async def post(self, request: Request) -> Response:
+        if self.flaw == "host-421":
+            return PlainTextResponse("Invalid Host header", status_code=421)
         if request.headers.get("authorization") != f"Bearer {TOKEN}":
             return self.challenge(request)
         accept = request.headers.get("accept", "")
@@ -124,6 +137,8 @@ class Server:
         try:
             message = json.loads(await request.body())
         except ValueError:
+            if self.flaw == "trace-in-400":
+                return HTMLResponse(TRACE_PAGE, status_code=400)
             return rpc_error(400, -32700, "Parse error")
         if not isinstance(message, dict) or message.get("jsonrpc") != "2.0" or "method" not in message:
             return rpc_error(400, -32600, "Invalid Request")
@@ -144,6 +159,8 @@ class Server:
         return rpc_error(200, -32601, "Method not found", message["id"])
 
     def initialize(self, message: dict[str, Any]) -> Response:
+        if self.flaw == "initialize-stalls":
+            return StreamingResponse(silence(), media_type="text/event-stream")
         asked = (message.get("params") or {}).get("protocolVersion")
         result = {
             "protocolVersion": asked if asked in VERSIONS else VERSIONS[-1],
@@ -158,7 +175,8 @@ class Server:
     # OAuth -------------------------------------------------------------------------------------
 
     async def protected_resource(self, request: Request) -> Response:
-        return JSONResponse({"resource": f"{self.base}/mcp", "authorization_servers": [self.base]})
+        issuer = NOWHERE if self.flaw == "issuer-unreachable" else self.base
+        return JSONResponse({"resource": f"{self.base}/mcp", "authorization_servers": [issuer]})
 
     async def authorization_server(self, request: Request) -> Response:
         return JSONResponse(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import webbrowser
 from urllib.parse import urlsplit
 
 import typer
@@ -22,8 +23,24 @@ def url_problem(url: str) -> str | None:
     return None
 
 
-def run(url: str, token: str | None, client: Client, as_json: bool, timeout: float) -> Report:
-    report = diagnose(url, token=token, client=client, timeout=timeout)
+def sign_in(url: str) -> None:
+    """--login: the user signs in in their browser, as with Claude Code."""
+    typer.echo(f"Sign in to continue (opening your browser):\n  {url}", err=True)
+    webbrowser.open(url)
+
+
+def run(
+    url: str,
+    token: str | None,
+    client: Client,
+    as_json: bool,
+    timeout: float,
+    register: bool = True,
+    login: bool = False,
+) -> Report:
+    report = diagnose(
+        url, token=token, client=client, timeout=timeout, register=register, opener=sign_in if login else None
+    )
     if as_json:
         typer.echo(report.model_dump_json(indent=2))
     else:

@@ -96,7 +96,7 @@ TOKEN_RESPONSE = """\
  "refresh_token": "tGzv3JOkF0...", "scope": "read write"}"""
 
 CORS = """\
-Access-Control-Allow-Origin: https://claude.ai          (or the request's allowed Origin)
+Access-Control-Allow-Origin: http://localhost:6274     (the browser client's origin, as the request names it)
 Access-Control-Allow-Methods: GET, POST, DELETE, OPTIONS
 Access-Control-Allow-Headers: Authorization, Content-Type, Accept, Mcp-Session-Id, MCP-Protocol-Version, Mcp-Method, Mcp-Name
 Access-Control-Expose-Headers: Mcp-Session-Id, WWW-Authenticate, MCP-Protocol-Version

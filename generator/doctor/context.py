@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import ipaddress
 import secrets
+import socket
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -34,6 +36,15 @@ def is_loopback(host: str) -> bool:
         return False
 
 
+def resolves_to_loopback(host: str) -> bool:
+    """A name such as localhost.example.test whose every address is loopback (e.g. in /etc/hosts)."""
+    try:
+        addresses = {info[4][0] for info in socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)}
+    except (OSError, UnicodeError):
+        return False
+    return bool(addresses) and all(is_loopback(str(address).split("%")[0]) for address in addresses)
+
+
 def initialize_request(version: str = HANDSHAKE_VERSION, id: int = 1) -> dict[str, Any]:
     return {
         "jsonrpc": "2.0",
@@ -53,6 +64,9 @@ class Context:
     probe: Probe
     clients: frozenset[Client]
     auth: Auth = Auth.UNKNOWN
+    register: bool = True  # False (--no-register): never POST to the registration endpoint
+    # --login: shows the user the authorize URL (opens their browser); None: the doctor never signs in.
+    opener: Callable[[str], None] | None = None
     # The initialize sent without credentials, and the one sent as the doctor's client (with --token).
     anonymous: Exchange | None = None
     handshake: Exchange | None = None
@@ -86,7 +100,8 @@ class Context:
 
     @property
     def loopback(self) -> bool:
-        return is_loopback(self.parts.hostname or "")
+        host = self.parts.hostname or ""
+        return is_loopback(host) or resolves_to_loopback(host)
 
     @property
     def authorized(self) -> bool:
@@ -153,6 +168,10 @@ class Context:
         self.sessions.clear()
 
     def needs_token(self) -> str:
+        """Why the checks that need a served initialize are skipped."""
+        answer = self.handshake or self.anonymous
+        if answer is not None and answer.status not in (None, 401, 200):
+            return f"initialize got {answer.status} (see POST initialize), so there is no session to check"
         return (
             "the server requires a bearer token: rerun with --token T "
             "(an API key, or an access token from a client that completed OAuth)"

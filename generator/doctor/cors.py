@@ -1,4 +1,7 @@
-"""CORS: can a browser-based client (claude.ai's web app, MCP Inspector) read the server's answers?
+"""CORS: can a browser-based client (MCP Inspector's web UI in direct mode) read the server's answers?
+
+claude.ai connects from Anthropic's servers and Claude Code and Desktop are native, so CORS never
+stops them: a CORS failure breaks only the browser-based clients and is a warning for the others.
 
 Guards against a preflight that auth answers with 401, a preflight that does not allow the MCP
 headers (Authorization is never covered by `*`), and responses, 401s included, that hide
@@ -9,23 +12,21 @@ or find the OAuth metadata.
 from __future__ import annotations
 
 from . import advice
-from .clients import Client
+from .clients import BROWSER, NAMES, Client
 from .context import Auth, Context
 from .probe import Exchange
 from .report import Check, Status, passed, problem, skipped
 
-ORIGINS = {Client.CLAUDE_AI: "https://claude.ai", Client.INSPECTOR: "http://localhost:6274"}
+ORIGINS = {Client.INSPECTOR: "http://localhost:6274"}
 REQUIRED_HEADERS = ["authorization", "content-type", "mcp-session-id", "mcp-protocol-version"]
 # Sent by 2026-07-28 clients only.
 NEWER_HEADERS = ["mcp-method", "mcp-name"]
 
 
 def checks(ctx: Context) -> list[Check]:
-    selected = {client: origin for client, origin in ORIGINS.items() if ctx.wants(client)}
-    if not selected:
-        return [skipped("cors.checks", "CORS", "no browser-based client selected (Claude Code is not a browser)")]
+    """Always probed, as the Inspector's page would: a failure for it, a warning when it is not selected."""
     found: list[Check] = []
-    for client, origin in selected.items():
+    for client, origin in ORIGINS.items():
         found += [preflight(ctx, client, origin), exposed(ctx, client, origin)]
     return found
 
@@ -71,7 +72,8 @@ def preflight(ctx: Context, client: Client, origin: str) -> Check:
     cause = (
         "2026-07-28 browser clients send Mcp-Method and Mcp-Name on every request; the browser blocks those requests"
         if newer_only
-        else f"the browser blocks every request {origin} makes, so {client_name(client)} cannot connect"
+        else f"the browser blocks every request {origin} makes, so {client_name(client)} cannot connect (claude.ai, "
+        "Claude Code and Desktop are not browsers: CORS does not affect them)"
     )
     if answer.status == 401:
         cause += " (the preflight is answered by auth: preflights carry no credentials, so CORS must come first)"
@@ -85,11 +87,12 @@ def preflight(ctx: Context, client: Client, origin: str) -> Check:
         "(Authorization is not covered by *)",
         [advice.PRACTICES, advice.FETCH_CORS],
         advice.CORS,
+        breaks=BROWSER,
     )
 
 
 def client_name(client: Client) -> str:
-    return {Client.CLAUDE_AI: "claude.ai", Client.INSPECTOR: "MCP Inspector"}.get(client, client.value)
+    return NAMES.get(client, client.value)
 
 
 def exposed(ctx: Context, client: Client, origin: str) -> Check:
@@ -126,8 +129,10 @@ def exposed(ctx: Context, client: Client, origin: str) -> Check:
         title,
         "; ".join(problems),
         f"{client_name(client)} runs in a browser: it cannot read the session id (every later request fails) or "
-        "the 401's WWW-Authenticate (it never finds the OAuth metadata) unless the response exposes them",
+        "the 401's WWW-Authenticate (it never finds the OAuth metadata) unless the response exposes them "
+        "(claude.ai, Claude Code and Desktop are not browsers: CORS does not affect them)",
         "send Access-Control-Expose-Headers: Mcp-Session-Id, WWW-Authenticate on every response, 401s included",
         [advice.PRACTICES, advice.FETCH_CORS],
         advice.CORS,
+        breaks=BROWSER,
     )

@@ -113,8 +113,8 @@ def invalid_token(ctx: Context) -> Check:
         id,
         title,
         answer.describe(),
-        'an invalid or expired token should get 401 (error="invalid_token") so the client refreshes or '
-        "re-authorizes; other answers strand it",
+        'an invalid or expired token should get 401 (error="invalid_token"): that is what makes a client refresh '
+        "or sign in again, so once its token expires a client that gets anything else is stuck",
         'answer 401 with WWW-Authenticate: Bearer error="invalid_token"',
         [advice.TOKEN, advice.AUTH_SPEC],
     )
@@ -307,12 +307,28 @@ def authorization_server(ctx: Context) -> list[Check]:
     ctx.as_url = issuer
     id, title = "discovery.as-metadata", "authorization server metadata"
     tried: list[str] = []
+    answered = False
     for url in as_metadata_urls(issuer):
         answer = ctx.probe.send("GET", url, headers={"Accept": "application/json"})
+        answered = answered or answer.status is not None
         tried.append(f"{urlsplit(url).path} {answer.status or answer.error}")
         if (document := _document(answer)) is not None:
             ctx.as_metadata = document
             break
+    if ctx.as_metadata is None and not answered:
+        return [
+            problem(
+                Status.FAIL,
+                id,
+                title,
+                f"for {issuer}: " + ", ".join(tried),
+                f"the authorization server {issuer} does not answer from here (nothing came back from any of its "
+                "metadata URLs), so clients cannot start OAuth",
+                "check the issuer URL in authorization_servers (its host name, that it resolves, its port) and that "
+                "the authorization server runs and is reachable from where clients connect",
+                [advice.CONFIGURE, advice.RFC9728],
+            )
+        ]
     if ctx.as_metadata is None:
         return [
             problem(

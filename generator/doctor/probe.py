@@ -159,7 +159,7 @@ class Probe:
             # httpx adds Accept: */* by itself; a check that sends no Accept must send none.
             if "Accept" in sent and not sent["Accept"]:
                 del request.headers["Accept"]
-            response = self._client.send(request, stream=True)
+            response = self._send(request)
         except httpx.TimeoutException:
             exchange.hung = first_byte_timeout is not None
             exchange.error = f"no answer within {first_byte_timeout or self.timeout:g} s"
@@ -174,6 +174,14 @@ class Probe:
                 response.close()
         exchange.seconds = time.monotonic() - started
         return exchange
+
+    def _send(self, request: httpx.Request) -> httpx.Response:
+        """Send; once more, on a fresh connection, when a kept-alive one turns out closed by the server (after
+        a 500, say): that is the pool's stale connection, not the server's answer."""
+        try:
+            return self._client.send(request, stream=True)
+        except (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError):
+            return self._client.send(request, stream=True)
 
     def _read(self, response: httpx.Response, exchange: Exchange, started: float, watch_hang: bool) -> None:
         """Read the body within the overall timeout; stop an SSE answer once it holds a response."""

@@ -27,6 +27,8 @@ class Check(BaseModel):
     fix: str | None = None
     see: list[str] = Field(default_factory=list)
     snippet: str | None = None
+    # For a failure: the selected clients that break here (values of clients.Client).
+    breaks: list[str] = Field(default_factory=list)
 
 
 class Stage(BaseModel):
@@ -38,6 +40,7 @@ class Stage(BaseModel):
 class Report(BaseModel):
     url: str
     client: str
+    clients: list[str] = Field(default_factory=list)  # the clients whose expectations applied
     notes: list[str] = Field(default_factory=list)
     stages: list[Stage] = Field(default_factory=list)
     requests: int = 0
@@ -56,6 +59,15 @@ class Report(BaseModel):
     def ok(self) -> bool:
         """True when nothing failed; warnings and skips do not fail a server."""
         return not any(check.status is Status.FAIL for check in self.checks())
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def verdicts(self) -> dict[str, list[str]]:
+        """Per client, the checks at which it would break (empty: it would connect)."""
+        return {
+            client: [check.id for check in self.checks() if check.status is Status.FAIL and client in check.breaks]
+            for client in self.clients
+        }
 
     def checks(self) -> Iterable[Check]:
         for stage in self.stages:
@@ -89,9 +101,24 @@ def problem(
     fix: str,
     see: Iterable[str] = (),
     snippet: str | None = None,
+    breaks: Iterable[str] = (),
 ) -> Check:
-    """A failed or warned check: what was observed, why it breaks clients, and what to change."""
-    return Check(id=id, title=title, status=status, detail=detail, cause=cause, fix=fix, see=list(see), snippet=snippet)
+    """A failed or warned check: what was observed, why it breaks clients, and what to change.
+
+    `breaks` names the clients a failure breaks when only some do; `run.attribute` turns the failure
+    into a warning when none of them is selected (no `breaks`: every client).
+    """
+    return Check(
+        id=id,
+        title=title,
+        status=status,
+        detail=detail,
+        cause=cause,
+        fix=fix,
+        see=list(see),
+        snippet=snippet,
+        breaks=list(breaks),
+    )
 
 
 Style = Callable[[str, Status], str]
@@ -115,6 +142,13 @@ def render_text(report: Report, style: Style = plain, width: int = 100) -> str:
             head = f"  {label}  {check.title}"
             lines.append(f"{head}: {check.detail}" if check.detail else head)
             lines += _explanation(check, width, shown)
+    if report.clients:
+        lines += ["", "clients"]
+        width_name = max(len(client) for client in report.clients)
+        for client, failing in report.verdicts.items():
+            status = Status.FAIL if failing else Status.PASS
+            verdict = f"would break at {', '.join(failing)}" if failing else "would connect (no failures)"
+            lines.append(f"  {style(LABELS[status].ljust(4), status)}  {client.ljust(width_name)}  {verdict}")
     counts = report.counts
     summary = ", ".join(f"{counts[s.value]} {s.value}" for s in Status)
     verdict = "no failures" if report.ok else "failures found"

@@ -5,11 +5,11 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from . import cors, discovery, oauth, protocol, session, transport
+from . import cors, discovery, leaks, login, oauth, protocol, session, transport
 from .clients import Client
 from .context import CLIENT_NAME, Context
 from .probe import Probe
-from .report import Check, Report, Stage, skipped
+from .report import Check, Report, Stage, Status, skipped
 
 StageChecks = Callable[[Context], list[Check]]
 STAGES: list[tuple[str, str, StageChecks]] = [
@@ -19,13 +19,16 @@ STAGES: list[tuple[str, str, StageChecks]] = [
     ("discovery", "discovery", discovery.checks),
     ("registration", "registration", oauth.registration),
     ("authorization", "authorization", oauth.authorization),
+    ("login", "sign-in (--login)", login.checks),
     ("token", "token", oauth.token),
     ("cors", "CORS", cors.checks),
+    ("leaks", "leaks", leaks.checks),
 ]
 PROMISE = (
     f"read-only probes, except at most one OAuth client registration named {CLIENT_NAME!r} (only when the server "
-    "offers dynamic client registration); MCP sessions it opens are ended with DELETE"
+    "offers dynamic client registration; none with --no-register); MCP sessions it opens are ended with DELETE"
 )
+PROMISE_NO_REGISTER = "read-only probes (--no-register); MCP sessions it opens are ended with DELETE"
 
 
 def clients_of(choice: Client) -> frozenset[Client]:
@@ -34,24 +37,51 @@ def clients_of(choice: Client) -> frozenset[Client]:
     return frozenset({choice})
 
 
-def diagnose(url: str, *, token: str | None = None, client: Client = Client.ALL, timeout: float = 10.0) -> Report:
+def attribute(check: Check, selected: frozenset[Client]) -> Check:
+    """Name the selected clients a failure breaks; a failure that breaks none of them is only a warning."""
+    if check.status is not Status.FAIL:
+        check.breaks = []
+    elif check.breaks:
+        check.breaks = [client for client in check.breaks if client in selected]
+        if not check.breaks:
+            check.status = Status.WARN
+    else:
+        check.breaks = sorted(selected)
+    return check
+
+
+def diagnose(
+    url: str,
+    *,
+    token: str | None = None,
+    client: Client = Client.ALL,
+    timeout: float = 10.0,
+    register: bool = True,
+    opener: login.Opener | None = None,
+) -> Report:
     """Probe the MCP endpoint at `url` as `client` would; never raises for anything the server does."""
     started = time.monotonic()
     probe = Probe(timeout, token)
-    ctx = Context(url=url, probe=probe, clients=clients_of(client))
-    report = Report(url=url, client=client.value, notes=[PROMISE])
+    ctx = Context(url=url, probe=probe, clients=clients_of(client), register=register, opener=opener)
+    promise = PROMISE if register else PROMISE_NO_REGISTER
+    report = Report(url=url, client=client.value, clients=sorted(ctx.clients), notes=[promise])
     try:
         for name, title, run in STAGES:
             if ctx.anonymous is not None and ctx.anonymous.status is None:
                 checks = [skipped(f"{name}.unreachable", title, "the server did not answer")]
             else:
                 checks = run(ctx)
+            checks = [attribute(check, ctx.clients) for check in checks]
             report.stages.append(Stage(name=name, title=title, checks=checks))
     finally:
         if note := oauth.cleanup(ctx):
             report.notes.append(note)
         ctx.end_sessions()
         probe.close()
+    if ctx.loopback and Client.CLAUDE_AI in ctx.clients:
+        ctx.notes.append(
+            "claude.ai reaches servers from the internet: its verdict holds once this server is deployed at https"
+        )
     report.notes += ctx.notes
     report.requests = len(probe.exchanges)
     report.seconds = round(time.monotonic() - started, 2)

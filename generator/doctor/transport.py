@@ -9,7 +9,7 @@ claude.ai needs https.
 from __future__ import annotations
 
 from . import advice
-from .clients import Client
+from .clients import CLAUDE, Client
 from .context import Auth, Context
 from .probe import Exchange
 from .report import Check, Status, passed, problem, skipped
@@ -59,11 +59,30 @@ def reachable(ctx: Context) -> Check:
         return passed(id, title, "401: credentials required (see discovery)")
     if ctx.auth is Auth.NONE:
         return passed(id, title, "200 without credentials (no auth)")
-    return problem(Status.FAIL, id, title, f"{first.describe()}: {first.snippet()}", *_refusal(first))
+    if _stalled(first):
+        return problem(
+            Status.FAIL, id, title, f"{first.describe()}: {first.error}", *_refusal(first), [advice.TRANSPORT_SPEC]
+        )
+    detail = f"{first.describe()}: {first.snippet()}"
+    return problem(Status.FAIL, id, title, detail, *_refusal(first), [advice.TRANSPORT_SPEC])
+
+
+def _stalled(answer: Exchange) -> tuple[str, str] | None:
+    """Cause and fix when initialize got a 200 whose body never brought the result (a stalled SSE answer)."""
+    if answer.status != 200 or answer.result() is not None or not answer.error:
+        return None
+    return (
+        f"initialize was answered 200 ({answer.media_type or 'no content type'}), but the JSON-RPC result did not "
+        f"arrive: {answer.error}; clients time out here",
+        "send the initialize result on the stream right away (or answer with application/json), and check that "
+        "no proxy buffers text/event-stream (nginx: proxy_buffering off)",
+    )
 
 
 def _refusal(answer: Exchange) -> tuple[str, str]:
     """Cause and fix for an initialize that got neither a result nor a 401."""
+    if stalled := _stalled(answer):
+        return stalled
     status = answer.status or 0
     if status == 421:
         return (
@@ -105,6 +124,12 @@ def token_accepted(ctx: Context) -> Check:
         return passed(id, title, "the server needs no token (it was sent anyway)")
     if ctx.authorized:
         return passed(id, title, "200 with the token")
+    first = ctx.anonymous
+    if first is not None and first.status == answer.status and answer.status not in (200, 401):
+        return skipped(id, title, f"initialize got {answer.status} with or without it (see POST initialize)")
+    if stalled := _stalled(answer):
+        detail = f"{answer.describe()}: {answer.error}"
+        return problem(Status.FAIL, id, title, detail, *stalled, [advice.TRANSPORT_SPEC])
     return problem(
         Status.FAIL,
         id,
@@ -123,7 +148,7 @@ def https(ctx: Context) -> Check:
     if ctx.https:
         return passed(id, title, "the URL is https")
     if ctx.loopback:
-        detail = "a loopback http URL: fine for local testing; claude.ai needs the deployed https URL"
+        detail = f"{ctx.parts.hostname} is loopback: fine for local tests; claude.ai needs the deployed https URL"
         if ctx.clients == {Client.CLAUDE_AI}:
             cause = "claude.ai reaches servers from the internet, so it can never connect to a loopback URL"
             fix = "deploy behind https and run the doctor against the public URL"
@@ -141,8 +166,13 @@ def https(ctx: Context) -> Check:
 
 
 def get_is_405(ctx: Context) -> Check:
-    """Claude's transport detection sends GET with Accept: text/event-stream; only 405 lets it go on."""
-    id, title = "transport.get", "GET gets 405 with Allow (no SSE stream)"
+    """What a client's GET gets: 405 with Allow, or an SSE stream (for a stateful server: with the session id).
+
+    Only a 501 is known to break a client here (Claude ends the session: the field guide's root cause).
+    The official SDK clients open the GET stream with the session id after initialize and carry on
+    whatever it answers, so every other answer is at most a warning.
+    """
+    id, title = "transport.get", "GET gets 405 with Allow, or an SSE stream"
     wait = min(HANG_SECONDS, ctx.probe.timeout)
     answer = ctx.probe.send(
         "GET", ctx.url, headers={"Accept": "text/event-stream"}, bearer=True, first_byte_timeout=wait
@@ -153,52 +183,82 @@ def get_is_405(ctx: Context) -> Check:
         if "POST" in allow.upper():
             return passed(id, title, f"Allow: {allow}")
         return problem(
-            Status.FAIL,
+            Status.WARN,
             id,
             title,
             f"405 with Allow: {allow or '(missing)'}",
-            "a 405 must name the methods that work; clients read Allow: POST as 'POST-only Streamable HTTP'",
+            "a 405 should name the methods that work (Allow: POST); the SDK clients do not read it, but the field "
+            "guide's checklist and HTTP itself expect it",
             "add an Allow header: POST (POST, DELETE when sessions can be ended)",
             [advice.GET_FALLBACK, advice.CHECKLIST],
             advice.GET_405,
         )
     if status == 401 and not ctx.authorized:
         return skipped(id, title, f"401 without a token; {ctx.needs_token()}")
-    if answer.hung or answer.status is None:
+    if status == 200 and answer.media_type == "text/event-stream" and not answer.hung:
+        return passed(id, title, "200: the server offers an SSE stream (allowed), and it sends")
+    if status == 501:
         return problem(
             Status.FAIL,
             id,
             title,
+            f"{answer.describe()}: {answer.snippet()}",
+            "501 Not Implemented tells Claude the server does not understand GET at all: its transport detection "
+            "treats that as a broken server and ends the session right after OAuth ('Configure' stays). This is "
+            "the field guide's root cause",
+            "answer GET /mcp with 405 Method Not Allowed and Allow: POST (POST, DELETE with sessions)",
+            [advice.GET_FALLBACK, advice.MISTAKES],
+            advice.GET_405,
+            breaks=CLAUDE,
+        )
+    if ctx.stateful and status in (400, 404):
+        return _session_stream(ctx, id, title, answer, wait)
+    if answer.hung or status is None:
+        return problem(
+            Status.WARN,
+            id,
+            title,
             f"GET {ctx.parts.path or '/'} opened a response that sent nothing within {wait:g} s",
-            "a stream that never sends leaves Claude waiting for the legacy 'endpoint' event until it times out "
-            "and drops the server (the bare MCP SDK does this for stateless servers)",
+            "the official SDK clients work with a silent stream (they only listen on it), but a client that falls "
+            "back to the legacy SSE transport waits on it for an 'endpoint' event until it times out (the bare "
+            "MCP SDK does this for stateless servers)",
             "answer GET with 405 and Allow: POST unless you really push server messages on this stream",
             [advice.GET_FALLBACK, advice.TRANSPORT_SPEC],
             advice.GET_405,
         )
-    if status == 200 and answer.media_type == "text/event-stream":
-        return passed(id, title, "200: the server offers an SSE stream (allowed), and it sends")
-    if status == 501:
-        cause = (
-            "501 Not Implemented tells Claude the server does not understand GET at all: its transport detection "
-            "treats that as a broken server and ends the session right after OAuth ('Configure' stays). This is "
-            "the field guide's root cause"
-        )
-    elif status == 400:
-        cause = (
-            "400 reads as a broken request, not 'no SSE here': Claude's fallback gives up (stock fastmcp answers "
-            "400 to a GET without a session id)"
-        )
-    else:
-        cause = f"a {status} to GET is not the answer clients look for; only 405 (or a working SSE stream) is"
     return problem(
-        Status.FAIL,
+        Status.WARN,
         id,
         title,
         f"{answer.describe()}: {answer.snippet()}",
-        cause,
+        f"clients carry on after a {status} to GET (they only lose the stream of server messages), but 405 says "
+        "'POST only' unambiguously, and Claude's fallback looks for it",
         "answer GET /mcp with 405 Method Not Allowed and Allow: POST (POST, DELETE with sessions), JSON-RPC error body",
         [advice.GET_FALLBACK, advice.MISTAKES],
+        advice.GET_405,
+    )
+
+
+def _session_stream(ctx: Context, id: str, title: str, sessionless: Exchange, wait: float) -> Check:
+    """A stateful server refuses a GET without its session id (as the spec says); with the id it must serve it."""
+    headers = {"Accept": "text/event-stream", "MCP-Protocol-Version": ctx.protocol_version}
+    headers["Mcp-Session-Id"] = ctx.session_id or ""
+    answer = ctx.probe.send("GET", ctx.url, headers=headers, bearer=True, first_byte_timeout=wait)
+    first = f"{sessionless.status} without a session id"
+    if answer.status == 405 or (answer.status in (200, None) and answer.hung):
+        what = "405" if answer.status == 405 else "an open SSE stream"
+        return passed(id, title, f"{first} (stateful, as the spec says), {what} with it")
+    if answer.status == 200 and answer.media_type == "text/event-stream":
+        return passed(id, title, f"{first} (stateful, as the spec says), an SSE stream with it")
+    return problem(
+        Status.WARN,
+        id,
+        title,
+        f"{first}; with it: {answer.describe()}: {answer.snippet()}",
+        "clients open the GET stream with the session id to receive server messages; they carry on without it, "
+        "but lose notifications and server requests",
+        "with a valid session id, answer GET with an SSE stream, or 405 with Allow: POST",
+        [advice.TRANSPORT_SPEC],
         advice.GET_405,
     )
 
@@ -217,14 +277,13 @@ def bad_accept(ctx: Context) -> Check:
     answer = ctx.initialize(headers=ctx.headers(session=False, Accept="text/html"))
     if answer.status == 406:
         return passed(id, title, "406")
-    status = Status.WARN if answer.status is not None and 400 <= answer.status < 500 else Status.FAIL
     return problem(
-        status,
+        Status.WARN,
         id,
         title,
         answer.describe(),
         "the server ignores Accept: it should refuse a client that accepts neither application/json nor "
-        "text/event-stream with 406 Not Acceptable",
+        "text/event-stream with 406 Not Acceptable (no real client sends such a header, so none breaks)",
         "parse Accept and answer 406 when it allows neither JSON nor SSE (see the lenient matching snippet)",
         [advice.CHECKLIST, advice.TRANSPORT_SPEC],
         advice.LENIENT_ACCEPT,
@@ -250,11 +309,11 @@ def missing_accept(ctx: Context) -> Check:
             [advice.CHECKLIST],
         )
     return problem(
-        Status.FAIL,
+        Status.WARN,
         id,
         title,
         answer.describe(),
-        "a request without Accept makes the server fail",
+        "a request without Accept makes the server fail (no MCP client omits it, so none breaks)",
         "treat a missing Accept like any unsuitable one: 406",
         [advice.CHECKLIST],
     )
@@ -273,6 +332,18 @@ def lenient_accept(ctx: Context) -> Check:
     refused = [name for name, answer in results.items() if answer.status != 200]
     if not refused:
         return passed(id, title, detail)
+    if refused == ["*/*"]:
+        return problem(
+            Status.WARN,
+            id,
+            title,
+            detail,
+            "Accept: */* is refused: the clients send both types by name, so none breaks, but a header that "
+            "allows everything should not get 406 (the TypeScript SDK's servers do this)",
+            "treat */* (and application/*, text/*) as allowing JSON and SSE",
+            [advice.MISTAKES],
+            advice.LENIENT_ACCEPT,
+        )
     return problem(
         Status.FAIL,
         id,
@@ -297,12 +368,13 @@ def trailing_slash(ctx: Context) -> Check:
         return passed(id, title, f"{answer.status}, same as the endpoint itself")
     if answer.status is not None and 300 <= answer.status < 400:
         return problem(
-            Status.FAIL,
+            Status.WARN,
             id,
             title,
             f"{answer.status} to {answer.header('location') or '(no Location)'}",
-            "a redirect on POST makes some clients drop the body or the Authorization header, or give up; "
-            "Starlette mounts answer /mcp/ with a 307 by default",
+            "the SDK clients follow a 307 on the same origin with the body and the Authorization header, but a user "
+            "who pastes the other spelling depends on every client and proxy doing so (Starlette mounts answer "
+            "/mcp/ with a 307 by default)",
             "serve both /mcp and /mcp/ with the same handler (rewrite the path before routing)",
             [advice.TRANSPORT_SPEC],
         )

@@ -1,0 +1,187 @@
+"""`mcpgen doctor` on servers nobody here wrote: every FAIL must be a client that really breaks.
+
+The corpus (tests/corpus.py) runs on loopback once per module. For each server the real clients give
+their verdict in the same run: the official Python client and the TypeScript SDK's client (what
+Claude Code and Inspector are built on) connect, list tools and call one; an MCP session run by
+fetch() in Chromium at MCP Inspector's origin stands for the Inspector's web UI in direct mode. The
+doctor then runs once per server with `--client all`, and once each with `--client claude-code` and
+`--client claude-ai`. Added time: about 40 s.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from contextlib import ExitStack
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from mcpgen.doctor.clients import Client
+from mcpgen.doctor.report import Report, Status
+
+from . import broken_servers, corpus
+from .conftest import mcpgen, npm_package, require_or_skip
+from .test_browser import CHROMIUM, CHROMIUM_ARGS
+from .test_doctor import EXPECTED
+
+NAMES = [server.name for server in corpus.SERVERS]
+# The Inspector's page is served from loopback and talks to loopback servers; the page here is made up by
+# the test, so Chrome's checks for a public page reaching the local network would refuse what it never would.
+BROWSER_ARGS = [
+    *CHROMIUM_ARGS,
+    "--disable-features=LocalNetworkAccessChecks,BlockInsecurePrivateNetworkRequests,PrivateNetworkAccessSendPreflights",
+]
+
+
+@dataclass
+class Observed:
+    running: corpus.Running
+    python: corpus.Verdict
+    ts: corpus.Verdict
+    browser: corpus.Verdict
+    report: Report  # --client all
+    exits: dict[Client, int]  # --client claude-code / claude-ai
+
+    @property
+    def works(self) -> dict[str, bool]:
+        """Per doctor client, whether the real clients that stand for it connected, listed and called."""
+        native = self.python.works and self.ts.works
+        return {
+            Client.CLAUDE_AI: native,
+            Client.CLAUDE_CODE: native,
+            Client.INSPECTOR: self.ts.works and self.browser.works,
+        }
+
+
+def doctor_json(*args: str) -> tuple[int, Report]:
+    code, output = mcpgen("doctor", *args, "--json")
+    return code, Report.model_validate_json(output)
+
+
+def install_packages() -> dict[str, Path]:
+    """The npm packages of the corpus, installed under .cache once per version."""
+    return {
+        "sdk": npm_package("@modelcontextprotocol/sdk", corpus.SDK_VERSION, "mcp-sdk"),
+        "everything": npm_package(
+            "@modelcontextprotocol/server-everything", corpus.EVERYTHING_VERSION, "server-everything"
+        ),
+    }
+
+
+@pytest.fixture(scope="module")
+def packages() -> dict[str, Path]:
+    return install_packages()
+
+
+@pytest.fixture(scope="module")
+def running(packages: dict[str, Path], tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, corpus.Running]]:
+    workdir = tmp_path_factory.mktemp("corpus")
+    started = [corpus.start(server, packages, workdir) for server in corpus.SERVERS]
+    try:
+        for server in started:
+            corpus.wait_listening(server)
+        yield {server.server.name: server for server in started}
+    finally:
+        for server in started:
+            corpus.stop(server)
+
+
+def browser_verdicts(servers: list[corpus.Running]) -> dict[str, corpus.Verdict]:
+    if shutil.which(CHROMIUM) is None:
+        require_or_skip(f"{CHROMIUM} is not installed (apt-get install chromium)")
+    try:
+        from playwright.sync_api import Route, sync_playwright
+    except ImportError:
+        require_or_skip("the playwright package is not installed")
+
+    def page_of_the_inspector(route: Route) -> None:
+        route.fulfill(status=200, content_type="text/html", body="<!doctype html><title>MCP Inspector</title>")
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=BROWSER_ARGS)
+        try:
+            page = browser.new_page()
+            page.route(f"{corpus.INSPECTOR_ORIGIN}/**", page_of_the_inspector)
+            page.goto(f"{corpus.INSPECTOR_ORIGIN}/")
+            return {server.server.name: corpus.browser_client(page, server) for server in servers}
+        finally:
+            browser.close()
+
+
+@pytest.fixture(scope="module")
+def observed(running: dict[str, corpus.Running], packages: dict[str, Path]) -> dict[str, Observed]:
+    return observe(running, packages)
+
+
+def observe(running: dict[str, corpus.Running], packages: dict[str, Path]) -> dict[str, Observed]:
+    """The clients' verdicts and the doctor's reports, each established once."""
+    python = {name: corpus.python_client(server) for name, server in running.items()}
+    ts = {name: corpus.ts_client(server, packages["sdk"]) for name, server in running.items()}
+    browser = browser_verdicts(list(running.values()))
+    found: dict[str, Observed] = {}
+    for name, server in running.items():
+        _, report = doctor_json(server.url)
+        exits = {
+            client: doctor_json(server.url, "--client", client)[0] for client in (Client.CLAUDE_CODE, Client.CLAUDE_AI)
+        }
+        found[name] = Observed(server, python[name], ts[name], browser[name], report, exits)
+    return found
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_the_sdk_clients_use_every_corpus_server(observed: dict[str, Observed], name: str) -> None:
+    seen = observed[name]
+    assert seen.python.works, seen.python.detail
+    assert seen.ts.works, seen.ts.detail
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_a_fail_names_only_clients_that_break(observed: dict[str, Observed], name: str) -> None:
+    seen = observed[name]
+    for client, works in seen.works.items():
+        failing = seen.report.verdicts[client]
+        assert (not failing) == works, (client, failing, seen.browser.detail)
+    for client in (Client.CLAUDE_CODE, Client.CLAUDE_AI):
+        assert seen.exits[client] == (0 if seen.works[client] else 1), client
+
+
+def test_browser_failures_are_cors_and_told_as_such(observed: dict[str, Observed]) -> None:
+    """Where the page cannot connect, the doctor says why in CORS terms, and not for the native clients."""
+    blocked = [seen for seen in observed.values() if not seen.browser.works]
+    assert blocked, "some corpus server should send no CORS headers"
+    for seen in blocked:
+        assert "Failed to fetch" in seen.browser.detail or "null" in seen.browser.detail, seen.browser.detail
+        assert seen.report.verdicts[Client.INSPECTOR]
+        assert all(id.startswith("cors.") for id in seen.report.verdicts[Client.INSPECTOR])
+        check = seen.report.check(seen.report.verdicts[Client.INSPECTOR][0])
+        assert "not browsers" in (check.cause or "")
+
+
+def test_a_stack_trace_in_a_400_page_is_seen(observed: dict[str, Observed]) -> None:
+    """The TypeScript SDK's Express examples answer malformed JSON with the parser's stack trace."""
+    check = observed["ts-stateful"].report.check("leaks.traces")
+    assert check.status is Status.WARN and "-> 400" in check.detail and "node_modules" in check.detail, check
+    assert observed["sdk-stateful"].report.check("leaks.traces").status is Status.PASS
+
+
+def test_precision_and_recall(observed: dict[str, Observed]) -> None:
+    """0 false FAIL on the corpus and the planted faults; 0 planted fault or broken client missed."""
+    score = scorecard(observed)
+    print(score.summary())
+    assert not score.false and not score.missed, score.summary()
+    assert score.true == score.fails > 0
+
+
+def scorecard(observed: dict[str, Observed]) -> corpus.Score:
+    """FAIL lines over the corpus (judged by the real clients) and the planted faults of broken_servers."""
+    score = corpus.Score()
+    for name, seen in observed.items():
+        score.corpus(name, seen.report, seen.works)
+    with ExitStack() as stack:
+        for flaw, expected in EXPECTED.items():
+            url = stack.enter_context(broken_servers.serve(flaw))
+            _, report = doctor_json(url, "--token", broken_servers.TOKEN, "--timeout", "3")
+            score.planted(flaw, report, expected.failing, expected.check)
+    return score
