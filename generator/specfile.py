@@ -90,10 +90,39 @@ def validate_data(data: dict[str, Any], filename: str, lines: dict[KeyPath, int]
     try:
         spec = Spec.model_validate(data)
     except ValidationError as exc:
-        raise SpecError([_from_pydantic(err, data, lines, filename) for err in exc.errors()]) from None
-    if found := spec_model.problems(spec):
-        raise SpecError([_problem(loc, msg, data, lines, filename) for loc, msg in found])
+        found = [_from_pydantic(err, data, lines, filename) for err in exc.errors()]
+        beside = _problems_beside(exc.errors(), data)
+        raise SpecError(found + [_problem(loc, msg, data, lines, filename) for loc, msg in beside]) from None
+    if related := spec_model.problems(spec):
+        raise SpecError([_problem(loc, msg, data, lines, filename) for loc, msg in related])
     return spec
+
+
+_ITEMS = {
+    "tools": lambda i: {"name": f"mcpgen_placeholder_{i}", "description": "-"},
+    "resources": lambda i: {"uri": f"placeholder://{i}", "name": f"mcpgen_placeholder_{i}"},
+    "resource_templates": lambda i: {"uri_template": f"placeholder://{i}/{{v}}", "name": f"mcpgen_template_{i}"},
+    "prompts": lambda i: {"name": f"mcpgen_prompt_{i}"},
+}
+
+
+def _problems_beside(errors: list[Any], data: dict[str, Any]) -> list[tuple[KeyPath, str]]:
+    """The rules that relate several fields, run beside field errors, so every problem shows at once.
+
+    The tools, resources and prompts with field errors are set aside (a placeholder takes each one's
+    place, so the others keep their index); an error elsewhere leaves too little to judge by.
+    """
+    items = {tuple(err["loc"][:2]) for err in errors}
+    if not all(len(item) == 2 and item[0] in _ITEMS and isinstance(item[1], int) for item in items):
+        return []
+    repaired = {**data, **{section: list(data[section]) for section, _ in items}}
+    for section, index in items:
+        repaired[section][index] = _ITEMS[section](index)
+    try:
+        spec = Spec.model_validate(repaired)
+    except ValidationError:
+        return []
+    return [(loc, msg) for loc, msg in spec_model.problems(spec) if tuple(loc[:2]) not in items]
 
 
 def dump_spec(spec: Spec) -> str:

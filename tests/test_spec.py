@@ -352,3 +352,15 @@ def test_specs_that_would_break_the_project_are_refused_at_the_key(body: str, ke
 def test_every_tool_name_makes_an_importable_module(name: str, module: str) -> None:
     spec = parse_spec(f'[server]\nname = "x"\n[[tools]]\nname = "{name}"\ndescription = "d"\n')
     assert spec.tools[0].module == module and module.isidentifier()
+
+
+def test_field_and_cross_field_problems_show_together() -> None:
+    text = (
+        '[server]\nname = "x"\n[auth]\nprovider = "static"\nscopes = ["read"]\n'
+        '[[tools]]\nname = "a"\ndescription = "d"\n  [[tools.params]]\n  name = "n"\n  type = "int"\n'
+        '[[tools]]\nname = "b"\ndescription = "d"\nscopes = ["write"]\n'
+    )
+    problems = errors(text)
+    assert len(problems) == 2, problems
+    assert problems[0].startswith("mcpgen.toml:11 tools[0].params.n.type: expected one of")
+    assert problems[1] == "mcpgen.toml:15 tools[1].scopes[0]: scope 'write' is not listed in [auth] scopes"
