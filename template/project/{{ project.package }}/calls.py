@@ -4,7 +4,11 @@ A body asks by naming a keyword parameter in its signature, and gets it; one tha
 is called exactly as before:
 
     async def write_entry(store: AsyncKeyValue, *, text: str, caller: Caller) -> str: ...
-    async def export(store: AsyncKeyValue, *, context: Context) -> str: ...
+    async def export(store: AsyncKeyValue, *, context: Context) -> str:
+        await context.log("exporting", level="info")
+        await context.progress(1, 3)
+        answer = await context.elicit("Which format?", Choice)  # a dataclass: defaults, Literal enums
+        summary = await context.ask_model("Summarise: ...", max_tokens=200)
 
 The registry looks at each body's signature once, when the server starts (`asks`), and passes
 `caller=` and `context=` per call (`extras`). Explicit parameters rather than functions to import
@@ -18,13 +22,17 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
-from fastmcp import Context
+import fastmcp
 from fastmcp.server.dependencies import get_access_token, get_context
+from fastmcp.server.elicitation import AcceptedElicitation
+from mcp.types import LoggingLevel, SamplingMessage, TextContent
 from pydantic import BaseModel, ConfigDict, Field
 
 __all__ = ["ANONYMOUS", "Caller", "Context", "asks", "current_caller", "extras"]
+
+T = TypeVar("T")
 
 # The parameter names a body can ask for; mcpgen.toml reserves them (no tool parameter takes them).
 CALLER = "caller"
@@ -47,17 +55,80 @@ class Caller(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
-    subject: str = Field(description="The user (or API key) the request acts for; 'anonymous' without auth.")
-    client_id: str | None = Field(default=None, description="The OAuth client or API key that sent it.")
+    subject: str = Field(
+        description="The user (or API key) the request acts for; 'anonymous' without auth."
+    )
+    client_id: str | None = Field(
+        default=None, description="The OAuth client or API key that sent it."
+    )
     scopes: frozenset[str] = Field(default=frozenset(), description="The scopes the token grants.")
-    claims: dict[str, Any] = Field(default_factory=dict, description="The token's verified claims, if a JWT.")
-    authenticated: bool = Field(default=False, description="False only when the server has no auth.")
+    claims: dict[str, Any] = Field(
+        default_factory=dict, description="The token's verified claims, if a JWT."
+    )
+    authenticated: bool = Field(
+        default=False, description="False only when the server has no auth."
+    )
 
     def has_scope(self, scope: str) -> bool:
         return scope in self.scopes
 
 
 ANONYMOUS = Caller(subject="anonymous")
+
+
+class Context:
+    """The request being served, for a body that talks to the client while it works.
+
+    A thin, typed front on fastmcp's Context (`.fastmcp` is the whole of it): fastmcp 4.2 has no
+    sampling method, and its elicitation answers with one of three result classes. Here each
+    capability is one method with a plain result, so a body reads as what it does and keeps
+    working when fastmcp's API moves. Elicitation and sampling are requests to the client: they
+    work on connections that negotiated them (2025-06-18 sessions; fastmcp 4.2 does not offer
+    them on 2026-07-28 connections) and to clients that declared the capability.
+    """
+
+    def __init__(self, context: fastmcp.Context) -> None:
+        self.fastmcp = context
+
+    async def log(self, message: str, level: LoggingLevel = "info", **extra: Any) -> None:
+        """`notifications/message` to the client, if `level` is at or above the one it set (logging/setLevel)."""
+        await self.fastmcp.log(message, level=level, extra=extra or None)
+
+    async def progress(
+        self, done: float, total: float | None = None, message: str | None = None
+    ) -> None:
+        """`notifications/progress`, when the client asked for progress (a progressToken); else nothing."""
+        await self.fastmcp.report_progress(done, total, message)
+
+    async def elicit(self, message: str, form: type[T]) -> T | None:
+        """Ask the user to fill `form` (a dataclass or pydantic model of flat fields; defaults and
+        Literal choices become the schema's `default` and `enum`). None if they decline or cancel."""
+        answer = await self.fastmcp.elicit(message, response_type=form)
+        return answer.data if isinstance(answer, AcceptedElicitation) else None
+
+    async def ask_model(
+        self, prompt: str, *, max_tokens: int = 500, system: str | None = None
+    ) -> str:
+        """sampling/createMessage: the client's model answers `prompt`; its text, or "" if it sent none."""
+        message = SamplingMessage(role="user", content=TextContent(type="text", text=prompt))
+        result = await self.fastmcp.session.create_message(
+            [message],
+            max_tokens=max_tokens,
+            system_prompt=system,
+            related_request_id=self.fastmcp.request_id,
+        )
+        content = result.content
+        return content.text if isinstance(content, TextContent) else ""
+
+    @property
+    def meta(self) -> dict[str, Any]:
+        """The request's `_meta` (progressToken, trace context, client extensions), as sent."""
+        request = self.fastmcp.request_context
+        return dict(request.meta or {}) if request is not None else {}
+
+    @property
+    def request_id(self) -> str:
+        return self.fastmcp.request_id
 
 
 def current_caller() -> Caller:
@@ -85,9 +156,7 @@ def asks(body: Callable[..., Any]) -> frozenset[str]:
 def extras(wanted: frozenset[str]) -> dict[str, Any]:
     """The keyword arguments for a body that asks for `wanted`, for the request being served.
 
-    `context` is fastmcp's own Context, not a copy of it: its log, progress, elicitation and
-    sampling methods are typed and documented (gofastmcp.com/servers/context), and follow the
-    protocol version the client speaks.
+    Both are built only when asked for, so a body that names neither costs nothing per call.
     """
     if not wanted:
         return {}
@@ -95,5 +164,5 @@ def extras(wanted: frozenset[str]) -> dict[str, Any]:
     if CALLER in wanted:
         found[CALLER] = current_caller()
     if CONTEXT in wanted:
-        found[CONTEXT] = get_context()
+        found[CONTEXT] = Context(get_context())
     return found
