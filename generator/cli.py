@@ -65,6 +65,10 @@ def new(
     storage: Annotated[StorageChoice | None, typer.Option(help="Storage backend.")] = None,
     public_url: Annotated[str | None, typer.Option(help="Default PUBLIC_URL, e.g. https://tools.example.com.")] = None,
     tool: Annotated[str | None, typer.Option(help="Name of a first example tool ('' for none).")] = None,
+    example: Annotated[
+        str | None,
+        typer.Option(help="Start from one of mcpgen's examples (notes, journal, ...): its spec and its tool bodies."),
+    ] = None,
 ) -> None:
     """Create a new MCP server project in DIRECTORY."""
     from mcpgen.commands import new as command
@@ -83,7 +87,9 @@ def new(
         "storage": {"backend": storage.value} if storage else {},
     }
     try:
-        created = command.run(directory, spec, yes, {k: v for k, v in overrides.items() if v}, tool)
+        if example is not None and spec is not None:
+            _fail_on_spec_errors(["--example and --spec both name a spec; give one"])
+        created = command.run(directory, spec, yes, {k: v for k, v in overrides.items() if v}, tool, example)
     except SpecError as exc:
         if exc.answers:
             typer.echo("Your answers, as a spec to fix and pass back with --spec FILE:\n", err=True)

@@ -20,6 +20,14 @@ def template_dir() -> Path:
     return Path(__file__).resolve().parent.parent / "template"
 
 
+def examples_dir() -> Path:
+    """The example specs (NAME.toml) and their bodies (NAME/): in the wheel, or beside the package in a checkout."""
+    packaged = Path(str(resources.files("mcpgen"))) / "examples"
+    if packaged.is_dir():
+        return packaged
+    return Path(__file__).resolve().parent.parent / "examples"
+
+
 def render(spec: Spec, dst: Path) -> None:
     """Write the project for `spec` into `dst` (created if needed, existing files overwritten)."""
     from copier import run_copy  # copier takes a second to import; only commands that render pay for it

@@ -93,7 +93,7 @@ UPSTREAMS: dict[str, dict[str, Any]] = {
 PROXY_CALLBACK_PATH = "/auth/callback"
 
 # Names the generated wrapper functions use for their own arguments.
-RESERVED_PARAMS = frozenset({"store", "ctx", "context", "self", "cls"})
+RESERVED_PARAMS = frozenset({"store", "ctx", "context", "caller", "self", "cls"})
 
 Scope = Annotated[str, StringConstraints(pattern=r"^[\x21\x23-\x5b\x5d-\x7e]+$")]  # RFC 6749 §3.3
 Text = Annotated[str, StringConstraints(min_length=1, max_length=4000)]
@@ -338,7 +338,7 @@ def reserved_problem(name: str) -> str | None:
     if keyword.iskeyword(name):
         return f"{name!r} is a Python keyword"
     if name in RESERVED_PARAMS or name.startswith("_"):
-        return f"{name!r} is reserved by the generated code (store, ctx, context, self, cls and names starting with _)"
+        return f"{name!r} is reserved by the generated code (store, ctx, context, caller, self, cls and names starting with _)"
     return None
 
 

@@ -36,6 +36,9 @@ _RETURNS = {
     "array": "list[Any]",
     "content": "list[TextContent]",
 }
+# What the registry's wrapper declares: wider than the user module's first signature, so any
+# correct body fits (calls.ToolContent, a Sequence: a body's list[ImageContent] is one too).
+_WRAPPER_RETURNS = {**_RETURNS, "content": "_ToolContent"}
 
 
 def py_literal(value: Any) -> str:
@@ -155,6 +158,7 @@ def _tool_view(tool: Tool) -> dict[str, Any]:
         "description": tool.description,
         "returns": tool.returns,
         "return_annotation": _RETURNS[tool.returns],
+        "wrapper_return": _WRAPPER_RETURNS[tool.returns],
         "scopes": list(tool.scopes),
         # mcp 2.x spells the hints in snake case in Python (camelCase on the wire).
         "annotations": ", ".join(f"{_snake(k)}={py_literal(v)}" for k, v in hints.items()),
@@ -194,7 +198,7 @@ def _names_used(code: str, names: tuple[str, ...]) -> list[str]:
 
 def registry_imports(tools: list[dict[str, Any]], prompts: list[dict[str, Any]]) -> dict[str, list[str]]:
     """The names registry.py imports, so it imports exactly what it uses."""
-    code = " ".join([p["wrapped"] for t in tools for p in t["params"]] + [t["return_annotation"] for t in tools])
+    code = " ".join([p["wrapped"] for t in tools for p in t["params"]] + [t["wrapper_return"] for t in tools])
     typing = _names_used(code, ("Annotated", "Any", "Literal"))
     arguments = any(p["arguments"] for p in prompts)
     if arguments and "Annotated" not in typing:

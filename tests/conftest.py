@@ -114,13 +114,13 @@ def git_identity(tmp_path_factory: pytest.TempPathFactory) -> None:
 
 @pytest.fixture(scope="session")
 def new_project(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], Path]:
-    """`mcpgen new` of an example spec, made once per session and shared."""
+    """`mcpgen new --example`: an example's spec and bodies, made once per session and shared."""
     made: dict[str, Path] = {}
 
     def make(example: str) -> Path:
         if example not in made:
             target = tmp_path_factory.mktemp("examples") / example
-            code, output = mcpgen("new", str(target), "--spec", str(EXAMPLES / f"{example}.toml"), "--yes")
+            code, output = mcpgen("new", str(target), "--example", example, "--yes")
             assert code == 0, output
             made[example] = target
         return made[example]

@@ -60,6 +60,25 @@ def test_new_from_an_example_keeps_the_spec_text(tmp_path: Path) -> None:
     assert (tmp_path / "n" / "notes" / "tools" / "search_notes.py").is_file()
 
 
+def test_new_with_example_commits_its_bodies_as_the_users_own(tmp_path: Path) -> None:
+    """The example's bodies land on main over the render; the pristine branch keeps the generated ones."""
+    target = tmp_path / "j"
+    code, output = mcpgen("new", str(target), "--example", "journal", "--yes")
+    assert code == 0, output
+    body = "journal/tools/write_entry.py"
+    assert (target / body).read_text() == (EXAMPLES / "journal" / body).read_text()
+    assert "caller: Caller" not in git(target, "show", f"{PRISTINE_BRANCH}:{body}").stdout
+    assert git(target, "status", "--porcelain").stdout == ""
+    code, output = mcpgen("check", cwd=target)
+    assert code == 0, output
+
+
+def test_new_with_an_unknown_example_names_the_known_ones(tmp_path: Path) -> None:
+    code, output = mcpgen("new", str(tmp_path / "x"), "--example", "nope", "--yes")
+    assert code != 0 and "no example 'nope'" in output and "journal" in output
+    assert not (tmp_path / "x").exists()
+
+
 def test_flags_override_the_spec(tmp_path: Path) -> None:
     target = tmp_path / "n"
     code, output = mcpgen(

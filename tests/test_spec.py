@@ -67,7 +67,7 @@ def test_duplicate_tool_name_points_at_the_second() -> None:
     assert errors(text) == ["mcpgen.toml:18 tools[1].name: duplicate tool name 'search_notes' (first at index 0)"]
 
 
-@pytest.mark.parametrize("name", ["class", "store", "_private"])
+@pytest.mark.parametrize("name", ["class", "store", "caller", "_private"])
 def test_keyword_or_reserved_parameter_names_are_refused(name: str) -> None:
     (problem,) = errors(BASE.replace('name = "query"', f'name = "{name}"'))
     assert problem.startswith(f"mcpgen.toml:9 tools[0].params.{name}.name: ")

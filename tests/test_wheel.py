@@ -49,6 +49,8 @@ def test_the_template_ships_inside_the_wheel(wheel: Path) -> None:
     assert "mcpgen/template/project/.gitignore" in names
     assert "mcpgen/cli.py" in names
     assert "mcpgen/commands/new.py" in names
+    # `mcpgen new --example`: the specs and the bodies.
+    assert {"mcpgen/examples/notes.toml", "mcpgen/examples/journal/journal/tools/write_entry.py"} <= names
     assert not [n for n in names if "__pycache__" in n or n.endswith(".pyc")]
 
 

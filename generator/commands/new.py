@@ -13,7 +13,7 @@ import typer
 from mcpgen import __version__
 from mcpgen.envfile import write_env
 from mcpgen.questions import QUESTIONS, ask_for_spec, example_tool, project_name
-from mcpgen.render import render
+from mcpgen.render import examples_dir, render
 from mcpgen.spec import (
     PROXY_CALLBACK_PATH,
     PROXY_PROVIDERS,
@@ -23,14 +23,27 @@ from mcpgen.spec import (
     Spec,
 )
 from mcpgen.specfile import SPEC_FILE, Problem, SpecError, dump_spec, parse_spec, read_spec_text, validate_data
-from mcpgen.vcs import PRISTINE_BRANCH, init_project
+from mcpgen.vcs import PRISTINE_BRANCH, git, init_project, user_identity
 
 
 def run(
-    directory: Path, spec_file: Path | None, yes: bool, overrides: dict[str, dict[str, Any]], tool: str | None
+    directory: Path,
+    spec_file: Path | None,
+    yes: bool,
+    overrides: dict[str, dict[str, Any]],
+    tool: str | None,
+    example: str | None = None,
 ) -> Spec:
-    """Create the project in `directory`; nothing is left behind if any step fails."""
+    """Create the project in `directory`; nothing is left behind if any step fails.
+
+    `example` starts from one of mcpgen's examples: its spec, and its bodies (examples/NAME/, the
+    files the user would have written) committed on main over the generated ones, so regenerating
+    merges into them as into any user's code.
+    """
     target = directory.resolve()
+    bodies: Path | None = None
+    if example is not None:
+        spec_file, bodies = example_files(example)
     if target.exists() and (not target.is_dir() or any(target.iterdir())):
         raise SpecError(
             [
@@ -78,6 +91,11 @@ def run(
         render(spec, staging)
         (staging / SPEC_FILE).write_text(text, encoding="utf-8")
         init_project(staging, f"mcpgen {__version__}: render {spec.server.name}", [SPEC_FILE])
+        if bodies:
+            # Over the render, as the user's own commit: the pristine branch keeps the generated ones.
+            git(staging, "add", "--", *copy_bodies(bodies, staging))
+            message = f"Start from the example {example}: its bodies and tests"
+            git(staging, "commit", "--quiet", "-m", message, env=user_identity(staging))
         write_env(staging, spec)
         if target.exists():
             target.rmdir()
@@ -86,6 +104,29 @@ def run(
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return spec
+
+
+def example_files(name: str) -> tuple[Path, Path | None]:
+    """The spec of example `name` and its directory of bodies (None if it has none)."""
+    root = examples_dir()
+    spec = root / f"{name}.toml"
+    if not spec.is_file():
+        known = ", ".join(sorted(p.stem for p in root.glob("*.toml")))
+        raise SpecError([Problem(file="--example", line=None, key="", message=f"no example {name!r}; one of {known}")])
+    bodies = root / name
+    return spec, bodies if bodies.is_dir() else None
+
+
+def copy_bodies(bodies: Path, root: Path) -> list[str]:
+    """Copy an example's files over the render; their paths, relative to the project."""
+    written = []
+    for source in sorted(bodies.rglob("*")):
+        if source.is_file() and "__pycache__" not in source.parts:
+            relative = source.relative_to(bodies)
+            (root / relative).parent.mkdir(parents=True, exist_ok=True)
+            (root / relative).write_bytes(source.read_bytes())
+            written.append(relative.as_posix())
+    return written
 
 
 def _by_question(problem: Problem) -> Problem:

@@ -161,7 +161,8 @@ class Tokens:
             expires_at=claims["exp"],
             resource=claims["aud"],
             subject=claims["sub"],
-            claims={"iss": claims["iss"], "fam": claims["fam"]},
+            # All of them: a tool body sees them as `caller.claims` (calls.Caller).
+            claims=claims,
         )
 
     async def grant_of_refresh(self, refresh: str) -> Grant | None:

@@ -1,0 +1,20 @@
+"""The `list_entries` tool. Its name, description and parameters live in mcpgen.toml."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from key_value.aio.protocols import AsyncKeyValue
+
+from ..calls import Caller
+
+
+async def list_entries(
+    store: AsyncKeyValue,
+    *,
+    limit: int,
+    caller: Caller,
+) -> list[Any]:
+    journal = await store.get(caller.subject, collection="journals") or {"entries": []}
+    entries: list[Any] = journal["entries"]
+    return entries[::-1][:limit]

@@ -1,0 +1,29 @@
+"""The `search_notes` tool. Its name, description and parameters live in mcpgen.toml."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from key_value.aio.protocols import AsyncKeyValue
+
+from ..calls import Caller
+from ..notebook import notes_of
+
+
+async def search_notes(
+    store: AsyncKeyValue,
+    *,
+    query: str,
+    limit: int,
+    order: Literal["newest", "oldest"],
+    caller: Caller,
+) -> dict[str, Any]:
+    phrase = query.casefold()
+    found = [
+        note
+        for note in await notes_of(store, caller)
+        if phrase in note["text"].casefold() or phrase in (tag.casefold() for tag in note["tags"])
+    ]
+    if order == "newest":
+        found.reverse()
+    return {"total": len(found), "notes": found[:limit]}
