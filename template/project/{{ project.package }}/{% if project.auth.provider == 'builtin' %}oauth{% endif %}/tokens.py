@@ -167,9 +167,8 @@ class Tokens:
 
     async def grant_of_refresh(self, refresh: str) -> Grant | None:
         """The grant behind a live refresh token; a replaced one revokes its family."""
-        found = await self.store.get(digest(refresh), collection="refresh_tokens")
+        found, used = await self._stored(refresh)
         if found is None:
-            used = await self.store.get(digest(refresh), collection="used_refresh_tokens")
             if used is None:
                 return None
             if not self._retry_allowed(used):
@@ -180,6 +179,13 @@ class Tokens:
         # Asked of the store itself: another replica may have revoked the family a moment ago.
         revoked = await self.store.get(grant.family, collection="revoked_families") is not None
         return None if revoked or await self.signed_out(grant.subject, grant.family, fresh=True) else grant
+
+    async def _stored(self, refresh: str) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+        """A refresh token's grant while it is live; else the marker it left when it was spent, if any."""
+        found = await self.store.get(digest(refresh), collection="refresh_tokens")
+        if found is not None:
+            return found, None
+        return None, await self.store.get(digest(refresh), collection="used_refresh_tokens")
 
     @staticmethod
     def _retry_allowed(used: dict[str, Any]) -> bool:
@@ -226,10 +232,9 @@ class Tokens:
             return
         # Looked up without grant_of_refresh's side effect: a replayed token presented here by
         # another client must not revoke the family for it.
-        found = await self.store.get(digest(token), collection="refresh_tokens")
-        if found is None:
-            used = await self.store.get(digest(token), collection="used_refresh_tokens")
-            found = used["grant"] if used is not None else None
+        found, used = await self._stored(token)
+        if found is None and used is not None:
+            found = used["grant"]
         grant = Grant.model_validate(found) if found is not None else None
         if grant is None or grant.client_id != client_id:
             return
