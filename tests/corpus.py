@@ -181,7 +181,7 @@ def start(server: Server, packages: dict[str, Path], workdir: Path) -> Running:
     return Running(server, f"http://{server.host}:{port}/mcp", process, log, callback_port)
 
 
-def wait_listening(running: Running, seconds: float = 30) -> None:
+def wait_listening(running: Running, seconds: float = 90) -> None:
     port = int(running.url.split(":")[2].split("/")[0])
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
@@ -120,25 +121,41 @@ def observed(running: dict[str, corpus.Running], packages: dict[str, Path]) -> d
 
 
 def observe(running: dict[str, corpus.Running], packages: dict[str, Path]) -> dict[str, Observed]:
-    """The clients' verdicts and the doctor's reports, each established once."""
-    python = {name: corpus.python_client(server) for name, server in running.items()}
-    ts = {name: corpus.ts_client(server, packages["sdk"]) for name, server in running.items()}
-    browser = browser_verdicts(list(running.values()))
-    found: dict[str, Observed] = {}
-    for name, server in running.items():
-        _, report = doctor(server)
-        exits = {client: doctor(server, "--client", client)[0] for client in (Client.CLAUDE_CODE, Client.CLAUDE_AI)}
-        found[name] = Observed(server, python[name], ts[name], browser[name], report, exits)
-    return found
+    """The clients' verdicts and the doctor's reports, each established once.
+
+    The clients, and then the doctor's runs, go four at a time: most of a run is waiting (the doctor gives
+    a silent GET stream 2 s), and the servers serve concurrent clients anyway.
+    """
+    servers = list(running.values())
+    with ThreadPoolExecutor(4) as pool:
+        python = dict(zip(running, pool.map(corpus.python_client, servers), strict=True))
+        ts = dict(
+            zip(running, pool.map(lambda server: corpus.ts_client(server, packages["sdk"]), servers), strict=True)
+        )
+    browser = browser_verdicts(servers)
+    runs = [(server, client) for server in servers for client in (Client.ALL, Client.CLAUDE_CODE, Client.CLAUDE_AI)]
+    with ThreadPoolExecutor(4) as pool:
+        reports = dict(
+            zip(((s.server.name, c) for s, c in runs), pool.map(lambda run: doctor(*run), runs), strict=True)
+        )
+    return {
+        name: Observed(
+            server,
+            python[name],
+            ts[name],
+            browser[name],
+            reports[name, Client.ALL],
+            {client: reports[name, client].exit_code for client in (Client.CLAUDE_CODE, Client.CLAUDE_AI)},
+        )
+        for name, server in running.items()
+    }
 
 
-def doctor(server: corpus.Running, *args: str) -> tuple[int, Report]:
-    """`mcpgen doctor URL ARGS`; on an OAuth server with --login, signed in by a GET (the server approves it)."""
-    if not server.server.oauth:
-        return doctor_json(server.url, *args)
-    client = Client(args[1]) if args else Client.ALL
-    report = diagnose(server.url, client=client, opener=corpus.approve_for_the_doctor)
-    return report.exit_code, report
+def doctor(server: corpus.Running, client: Client = Client.ALL) -> Report:
+    """`mcpgen doctor URL --client C` (as `diagnose`, which the command prints: threads cannot share the CLI
+    runner); on an OAuth server with --login, signed in by a GET (the server approves it at once)."""
+    opener = corpus.approve_for_the_doctor if server.server.oauth else None
+    return diagnose(server.url, client=client, opener=opener)
 
 
 @pytest.mark.parametrize("name", NAMES)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import ipaddress
-import secrets
 import socket
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -43,6 +42,13 @@ def resolves_to_loopback(host: str) -> bool:
     except (OSError, UnicodeError):
         return False
     return bool(addresses) and all(is_loopback(str(address).split("%")[0]) for address in addresses)
+
+
+def free_loopback_port() -> int:
+    """A port nothing listens on now, as Claude Code picks one for its redirect (RFC 8252 §7.3)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
 
 
 def initialize_request(version: str = HANDSHAKE_VERSION, id: int = 1) -> dict[str, Any]:
@@ -89,7 +95,7 @@ class Context:
     signed_in: tuple[str, str | None] | None = None
     notes: list[str] = field(default_factory=list)
     sessions: list[str] = field(default_factory=list)
-    loopback_port: int = field(default_factory=lambda: 49152 + secrets.randbelow(16000))
+    loopback_port: int = field(default_factory=lambda: free_loopback_port())
 
     @property
     def loopback_redirect(self) -> str:
