@@ -3,9 +3,13 @@
 The corpus (tests/corpus.py) runs on loopback once per module. For each server the real clients give
 their verdict in the same run: the official Python client and the TypeScript SDK's client (what
 Claude Code and Inspector are built on) connect, list tools and call one; an MCP session run by
-fetch() in Chromium at MCP Inspector's origin stands for the Inspector's web UI in direct mode. The
-doctor then runs once per server with `--client all`, and once each with `--client claude-code` and
-`--client claude-ai`. Added time: about 40 s.
+fetch() in Chromium at MCP Inspector's origin stands for the Inspector's web UI in direct mode. On the
+OAuth servers the SDK clients sign in (the server approves at once) and the TypeScript client connects
+once more with an expired token; claude.ai, which cannot run here, is the native clients plus its token
+parser as the field guide states it. The doctor then runs once per server with `--client all`, and once
+each with `--client claude-code` and `--client claude-ai` (with --login on the OAuth servers), four runs
+at a time. The module takes about as long as it did with nine servers one run at a time (~130 s on a
+loaded machine, corpus start-up included).
 """
 
 from __future__ import annotations
