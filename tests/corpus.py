@@ -1,7 +1,8 @@
 """Servers nobody here wrote, run on loopback, and what real clients make of them.
 
-The corpus is the official Python SDK (`mcp`) and stock fastmcp, each in the modes people deploy,
-the TypeScript SDK's own example servers and `@modelcontextprotocol/server-everything` from npm.
+The corpus is the official Python SDK (`mcp`) and stock fastmcp, each in the modes people deploy and
+behind their own OAuth stacks, the TypeScript SDK's own example servers (its OAuth demo too) and
+`@modelcontextprotocol/server-everything` from npm.
 `start` runs one as a subprocess on a free port; `python_client` and `ts_client` connect to it
 the way the official clients do (initialize, list tools, call one) and say whether that worked.
 tests/test_corpus.py holds `mcpgen doctor` to those verdicts.
@@ -114,6 +115,35 @@ FASTMCP_OAUTH = textwrap.dedent("""
     uvicorn.run(mcp.http_app(), host="127.0.0.1", port=port, log_level="warning")
 """)
 PREREGISTERED = "corpus-preregistered"
+# The official SDK's own OAuth stack (its authorization routes, DCR, bearer middleware and resource metadata),
+# as its simple-auth example wires it; the example is not in the wheel, so fastmcp's in-memory provider
+# (the same SDK provider interface) stands in for the example's.
+SDK_OAUTH = textwrap.dedent("""
+    import sys
+    import uvicorn
+    from fastmcp.server.auth.providers.in_memory import InMemoryOAuthProvider
+    from mcp.server.auth.settings import AuthSettings, ClientRegistrationOptions, RevocationOptions
+    from mcp.server.mcpserver import MCPServer
+
+    port = int(sys.argv[1])
+    base = f"http://127.0.0.1:{port}"
+    mcp = MCPServer(
+        "corpus",
+        auth_server_provider=InMemoryOAuthProvider(base_url=base),
+        auth=AuthSettings(
+            issuer_url=base,
+            resource_server_url=f"{base}/mcp",
+            client_registration_options=ClientRegistrationOptions(enabled=True),
+            revocation_options=RevocationOptions(enabled=True),
+        ),
+    )
+
+    @mcp.tool()
+    def add(a: int, b: int) -> int:
+        return a + b
+
+    uvicorn.run(mcp.streamable_http_app(), host="127.0.0.1", port=port, log_level="warning")
+""")
 
 EXAMPLES = "dist/esm/examples/server"
 SERVERS = [
@@ -133,6 +163,7 @@ SERVERS = [
     ),
     Server("ts-json", "node", "greet", {"name": "corpus"}, f"{EXAMPLES}/jsonResponseStreamableHttp.js", package="sdk"),
     Server("everything", "node", "echo", {"message": "hi"}, "dist/index.js", ("streamableHttp",), "everything"),
+    Server("sdk-oauth", "python", **PY_TOOL, script=SDK_OAUTH, oauth=True),
     Server("fastmcp-oauth", "python", **PY_TOOL, script=FASTMCP_OAUTH, oauth=True),
     # The TypeScript SDK's OAuth demo: its authorization server on a second port, approving every sign-in.
     Server(

@@ -220,9 +220,10 @@ def test_the_ts_oauth_demo_is_told_what_breaks_whom(observed: dict[str, Observed
     assert report.verdicts[Client.CLAUDE_CODE] == ["discovery.invalid-token"]
 
 
-def test_login_runs_the_checks_behind_auth_with_its_token(observed: dict[str, Observed]) -> None:
+@pytest.mark.parametrize("name", ["sdk-oauth", "fastmcp-oauth"])
+def test_login_runs_the_checks_behind_auth_with_its_token(observed: dict[str, Observed], name: str) -> None:
     """Without --login an OAuth server's session and protocol checks skip; with it they run, on the real token."""
-    report = observed["fastmcp-oauth"].report
+    report = observed[name].report
     assert report.ok is False and report.verdicts[Client.CLAUDE_CODE] == [] and report.verdicts[Client.CLAUDE_AI] == []
     stages = {stage.name: stage for stage in report.stages}
     for name in ("transport", "session", "protocol"):
@@ -233,7 +234,8 @@ def test_login_runs_the_checks_behind_auth_with_its_token(observed: dict[str, Ob
     assert report.check("protocol.2025-06-18").status is Status.PASS
     for id in ("login.sign-in", "login.exchange", "login.token-works", "login.refresh"):
         assert report.check(id).status is Status.PASS, report.check(id)
-    # fastmcp's /revoke asks a public client for a client_secret: a warning, the tokens expire on their own.
+    # The SDK's /revoke (fastmcp uses it) asks a public client for a client_secret: a warning, the tokens
+    # expire on their own.
     assert report.check("login.revoke").status is Status.WARN and "client_secret" in report.check("login.revoke").detail
 
 
