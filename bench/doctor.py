@@ -3,7 +3,7 @@
 Run: python bench/doctor.py
 
 Starts the corpus of tests/corpus.py on loopback (the official Python SDK and stock fastmcp in their
-modes, fastmcp with its in-memory OAuth provider, the TypeScript SDK's example servers and its OAuth
+modes and behind their own OAuth stacks, the TypeScript SDK's example servers and its OAuth
 demo, server-everything), lets the real clients judge each one (the Python and TypeScript SDK
 clients, signing in where asked, the TypeScript one once more with an expired token; an MCP session
 by fetch() in Chromium at the Inspector's origin; claude.ai as the native clients plus its token
@@ -14,8 +14,8 @@ works, or a FAIL a planted fault does not explain) and missed (a client that fai
 it, or a planted fault not reported at its severity). tests/test_corpus.py asserts the same
 numbers: 0 false, 0 missed.
 
-Measured (2026-11-28, 11 corpus servers and 15 planted faults): FAIL lines 37, true 37, false 0,
-missed 0. On the corpus 22: 18 CORS for the browser client (Chromium confirms each), and on the TS
+Measured (2026-11-28, 12 corpus servers and 15 planted faults): FAIL lines 39, true 39, false 0,
+missed 0. On the corpus 24: 22 CORS for the browser client (Chromium confirms each), and on the TS
 SDK's OAuth demo token_type "bearer" (claude.ai) and a 500 for an expired token (every client: the
 TypeScript client, reconnecting with one, fails there). Before the OAuth servers joined: 31 lines
 (16 on nine servers), 31 true. Before #14 (commit 41be104) the nine servers drew 48 FAIL lines, 32

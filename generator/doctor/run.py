@@ -54,17 +54,16 @@ def attribute(check: Check, selected: frozenset[Client]) -> Check:
     return check
 
 
-def again_with_token(ctx: Context, report: Report) -> None:
+def again_with_token(ctx: Context, report: Report, access: str) -> None:
     """--login obtained a token: connect again with it, and let the checks behind auth replace their skips."""
-    assert ctx.signed_in is not None
     ctx.end_sessions()
-    ctx.probe.token = ctx.signed_in[0]
+    ctx.probe.token = access
     ctx.reset_connection()
     for name, title, run in STAGES:
         if name in BEHIND_AUTH:
             checks = [attribute(check, ctx.clients) for check in run(ctx)]
-            stage = Stage(name=name, title=f"{title} (with the --login token)", checks=checks)
-            report.stages[[stage.name for stage in report.stages].index(name)] = stage
+            index = report.stages.index(report.stage(name))
+            report.stages[index] = Stage(name=name, title=f"{title} (with the --login token)", checks=checks)
 
 
 def diagnose(
@@ -97,10 +96,10 @@ def diagnose(
                 checks = run(ctx)
             report.stages.append(Stage(name=name, title=title, checks=[attribute(c, ctx.clients) for c in checks]))
             if name == "login" and ctx.signed_in is not None:
-                again_with_token(ctx, report)
+                again_with_token(ctx, report, ctx.signed_in[0])
         ctx.end_sessions()
         if revoked := login.revoke(ctx):
-            report.stages[[stage.name for stage in report.stages].index("login")].checks.append(revoked)
+            report.stage("login").checks.append(revoked)
     finally:
         if note := oauth.cleanup(ctx):
             report.notes.append(note)
