@@ -15,6 +15,8 @@ side by side on a loaded machine: 147 s against 180 s, corpus start-up included)
 from __future__ import annotations
 
 import shutil
+import sys
+import webbrowser
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
@@ -249,15 +251,14 @@ def test_a_client_registered_beforehand(running: dict[str, corpus.Running]) -> N
         "registered one client" in note for note in report.notes
     )
     assert report.check("authorization.foreign-redirect").status is Status.PASS
-    signed_in = diagnose(
-        server.url,
-        client=Client.CLAUDE_CODE,
-        opener=corpus.approve_for_the_doctor,
-        client_id=corpus.PREREGISTERED,
-        callback_port=server.callback_port,
-    )
-    assert signed_in.ok and signed_in.check("login.sign-in").status is Status.PASS, signed_in.check("login.sign-in")
-    assert f"localhost:{server.callback_port}" in signed_in.check("login.sign-in").detail
+    # `--login` as typed: the command opens "the browser", here one registered with webbrowser that GETs the
+    # authorize URL and follows its redirects, as a user's browser does when the server approves at once.
+    approving = [sys.executable, "-c", "import sys, httpx; httpx.get(sys.argv[1], follow_redirects=True)", "%s"]
+    webbrowser.register("mcpgen-corpus", None, webbrowser.GenericBrowser(approving), preferred=True)
+    code, output = mcpgen("doctor", server.url, *args, "--client", "claude-code", "--login")
+    assert code == 0, output
+    assert f"pass  sign-in as Claude Code does it: code received at http://localhost:{server.callback_port}" in output
+    assert "pass  10 tools/list calls in a row" in output and "Sign in to continue" in output
     code, output = mcpgen("doctor", server.url, "--callback-port", "5")
     assert code == 2 and "--client-id" in output
 
