@@ -3,17 +3,23 @@
 Run: python bench/doctor.py
 
 Starts the corpus of tests/corpus.py on loopback (the official Python SDK and stock fastmcp in their
-modes, the TypeScript SDK's example servers, server-everything), lets the real clients judge each
-one (the Python and TypeScript SDK clients; an MCP session by fetch() in Chromium at the Inspector's
-origin), runs the doctor with --client all, and prints per server what each client did and what the
-doctor said, then the score over the corpus and tests/broken_servers.py's planted faults: FAIL
-lines, true, false (a FAIL for a client that works, or a FAIL a planted fault does not explain) and
-missed (a client that fails with no FAIL for it, or a planted fault not reported at its severity).
-tests/test_corpus.py asserts the same numbers: 0 false, 0 missed.
+modes and behind their own OAuth stacks, the TypeScript SDK's example servers and its OAuth
+demo, server-everything), lets the real clients judge each one (the Python and TypeScript SDK
+clients, signing in where asked, the TypeScript one once more with an expired token; an MCP session
+by fetch() in Chromium at the Inspector's origin; claude.ai as the native clients plus its token
+parser per the field guide), runs the doctor with --client all (and --login on the OAuth servers),
+and prints per server what each client did and what the doctor said, then the score over the corpus
+and tests/broken_servers.py's planted faults: FAIL lines, true, false (a FAIL for a client that
+works, or a FAIL a planted fault does not explain) and missed (a client that fails with no FAIL for
+it, or a planted fault not reported at its severity). tests/test_corpus.py asserts the same
+numbers: 0 false, 0 missed.
 
-Measured (2026-11-28, 9 corpus servers and 15 planted faults): FAIL lines 31, true 31, false 0,
-missed 0 (16 on the corpus, all CORS for the browser client, which Chromium confirms). Before #14
-(commit 41be104) the same nine servers drew 48 FAIL lines, 32 of them false, and exit 1 on each.
+Measured (2026-11-28, 12 corpus servers and 15 planted faults): FAIL lines 39, true 39, false 0,
+missed 0. On the corpus 24: 22 CORS for the browser client (Chromium confirms each), and on the TS
+SDK's OAuth demo token_type "bearer" (claude.ai) and a 500 for an expired token (every client: the
+TypeScript client, reconnecting with one, fails there). Before the OAuth servers joined: 31 lines
+(16 on nine servers), 31 true. Before #14 (commit 41be104) the nine servers drew 48 FAIL lines, 32
+of them false, and exit 1 on each.
 """
 
 from __future__ import annotations

@@ -163,49 +163,10 @@ def schema() -> None:
     command.run()
 
 
-# Beside its only user so that the rest of the file stays as it was; the module imports nothing heavy.
-from mcpgen.doctor.clients import Client as DoctorClient  # noqa: E402
+# The doctor's options live beside it, in commands/doctor.py (a light module: it probes only when run).
+from mcpgen.commands.doctor import command as doctor  # noqa: E402
 
-
-@app.command()
-def doctor(
-    url: Annotated[str, typer.Argument(help="The server's MCP endpoint, e.g. https://tools.example.com/mcp.")],
-    token: Annotated[
-        str | None, typer.Option(help="Bearer token (API key or OAuth access token) sent on every MCP request.")
-    ] = None,
-    client: Annotated[
-        DoctorClient, typer.Option(help="Whose expectations apply: claude-ai, claude-code, inspector or all.")
-    ] = DoctorClient.ALL,
-    json_output: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
-    timeout: Annotated[float, typer.Option(help="Seconds allowed for each request.", min=0.5)] = 10.0,
-    register: Annotated[
-        bool,
-        typer.Option(
-            "--register/--no-register",
-            help="Try dynamic client registration (one client named mcpgen-doctor, deleted again where RFC 7592 "
-            "allows); --no-register changes nothing on the server.",
-        ),
-    ] = True,
-    login: Annotated[
-        bool,
-        typer.Option(
-            "--login",
-            help="Sign in through your browser as Claude Code does (loopback redirect, PKCE), then check the token "
-            "response, use the token, refresh it once and revoke what was obtained.",
-        ),
-    ] = False,
-) -> None:
-    """Probe a live MCP server as its clients would; name the clients that break, where, and the fix (exit 1 if any does)."""
-    from mcpgen.commands import doctor as command
-
-    if problem := command.url_problem(url):
-        typer.secho(f"error: {problem}", fg="red", err=True)
-        raise typer.Exit(BAD_INPUT)
-    if login and not register:
-        typer.secho("error: --login needs the client the registration creates; drop --no-register", fg="red", err=True)
-        raise typer.Exit(BAD_INPUT)
-    report = command.run(url, token, client, json_output, timeout, register, login)
-    raise typer.Exit(report.exit_code)
+app.command(name="doctor")(doctor)
 
 
 def main() -> None:

@@ -287,6 +287,9 @@ def test_help_names_the_options_and_stays_light() -> None:
         "--json",
         "--timeout",
         "--no-register",
+        "--login",
+        "--client-id",
+        "--callback-port",
         "claude-ai",
         "claude-code",
         "inspector",
@@ -427,6 +430,10 @@ def test_login_signs_in_uses_refreshes_and_revokes(new_project: Callable[[str], 
     for id in ("token.access-token", "token.token-type", "token.expires-in", "token.refresh-token"):
         assert report.check(id).status is Status.PASS, id
     assert "tools" in report.check("login.token-works").detail
+    # The checks behind auth ran again with the token the sign-in obtained, instead of skipping.
+    assert all("with the --login token" in stage.title for stage in report.stages[:3])
+    assert report.check("session.tools-list").status is Status.PASS
+    assert report.check("transport.token").title == "the --login token is accepted"
 
 
 def test_login_is_skipped_unless_asked(broken: dict[str | None, str]) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import ipaddress
-import secrets
 import socket
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -45,6 +44,13 @@ def resolves_to_loopback(host: str) -> bool:
     return bool(addresses) and all(is_loopback(str(address).split("%")[0]) for address in addresses)
 
 
+def free_loopback_port() -> int:
+    """A port nothing listens on now, as Claude Code picks one for its redirect (RFC 8252 §7.3)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
 def initialize_request(version: str = HANDSHAKE_VERSION, id: int = 1) -> dict[str, Any]:
     return {
         "jsonrpc": "2.0",
@@ -79,12 +85,22 @@ class Context:
     as_metadata: dict[str, Any] | None = None
     as_url: str | None = None
     client_id: str | None = None
+    # --client-id: a client registered beforehand (no DCR), whose redirect is the loopback on callback_port.
+    preregistered: bool = False
+    callback_port: int | None = None
     registration: dict[str, Any] | None = None
     redirect_uris: list[str] = field(default_factory=list)
     token_response: Exchange | None = None
+    # What --login obtained (access token, refresh token), kept to use and then revoke at the end.
+    signed_in: tuple[str, str | None] | None = None
     notes: list[str] = field(default_factory=list)
     sessions: list[str] = field(default_factory=list)
-    loopback_port: int = field(default_factory=lambda: 49152 + secrets.randbelow(16000))
+    loopback_port: int = field(default_factory=lambda: free_loopback_port())
+
+    @property
+    def loopback_redirect(self) -> str:
+        """Claude Code's redirect: a loopback port of its choosing (--callback-port fixes it)."""
+        return f"http://localhost:{self.callback_port or self.loopback_port}/callback"
 
     @property
     def parts(self) -> SplitResult:
@@ -172,7 +188,17 @@ class Context:
         answer = self.handshake or self.anonymous
         if answer is not None and answer.status not in (None, 401, 200):
             return f"initialize got {answer.status} (see POST initialize), so there is no session to check"
+        if self.opener is not None:
+            return "the server requires a bearer token and --login obtained none (see sign-in)"
         return (
-            "the server requires a bearer token: rerun with --token T "
+            "the server requires a bearer token: rerun with --login (OAuth) or --token T "
             "(an API key, or an access token from a client that completed OAuth)"
         )
+
+    def reset_connection(self) -> None:
+        """Forget the handshake, to connect again from the start (after --login obtained a token)."""
+        self.anonymous = self.handshake = None
+        self.auth = Auth.UNKNOWN
+        self.session_id = None
+        self.stateful = False
+        self.protocol_version = HANDSHAKE_VERSION

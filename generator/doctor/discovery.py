@@ -364,8 +364,11 @@ def authorization_server(ctx: Context) -> list[Check]:
             "token_endpoint_auth_methods_supported",
             "none",
             ["client_secret_basic"],
-            "Claude registers as a public client (token_endpoint_auth_method none): it has no secret to send",
+            "Claude registers as a public client (token_endpoint_auth_method none) whatever this list says, so "
+            "no client breaks on the list itself; whether the server accepts such a registration is checked "
+            "under registration",
             [advice.DCR, advice.PRACTICES],
+            Status.WARN,
         ),
         _grants(ctx, meta),
         _registration(ctx, meta),
@@ -400,12 +403,13 @@ def _supports(
     default: list[str] | None,
     cause: str,
     see: list[str],
+    severity: Status = Status.FAIL,
 ) -> Check:
     listed = (ctx.as_metadata or {}).get(key, default)
     if isinstance(listed, list) and value in listed:
         return passed(id, title, f"{key}: {', '.join(map(str, listed))}")
     return problem(
-        Status.FAIL,
+        severity,
         id,
         title,
         f"{key}: {listed!r}" if key in (ctx.as_metadata or {}) else f"{key} missing",
@@ -448,6 +452,18 @@ def _registration(ctx: Context, meta: dict[str, Any]) -> Check:
         return passed(id, title, f"registration_endpoint {meta['registration_endpoint']}")
     if meta.get("client_id_metadata_document_supported") is True:
         return passed(id, title, "client ID metadata documents (CIMD)")
+    if ctx.preregistered:
+        return problem(
+            Status.WARN,
+            id,
+            title,
+            "no registration_endpoint, no client_id_metadata_document_supported; --client-id given",
+            "clients connect once the user pastes a client id registered beforehand (Claude Code: --client-id, "
+            "claude.ai: the connector's advanced settings), as you did here; nobody can connect without one",
+            "offer dynamic client registration (RFC 7591) for public clients, or CIMD",
+            [advice.DCR, advice.RFC7591],
+            advice.AS_METADATA,
+        )
     return problem(
         Status.FAIL,
         id,

@@ -4,8 +4,9 @@ The authorization code flow of RFC 6749 §4.1 with PKCE S256 (RFC 7636) and the 
 RFC 8707, redirected to a loopback port (RFC 8252 §7.3) where the doctor listens; the user signs in
 in their browser. The token response is then checked by the token stage (Claude's parser: token_type
 exactly "Bearer", integer expires_in, a refresh_token), the access token is used for initialize and
-tools/list, refreshed once (RFC 6749 §6), and what was obtained is revoked (RFC 7009) where the
-server offers it. Without --login this stage is skipped: the doctor never signs in by itself.
+tools/list, and refreshed once (RFC 6749 §6). `run.diagnose` then runs the transport, session and
+protocol checks again with the token, and at the end `revoke` revokes what was obtained (RFC 7009)
+where the server offers it. Without --login this stage is skipped: the doctor never signs in by itself.
 """
 
 from __future__ import annotations
@@ -151,11 +152,13 @@ def checks(ctx: Context) -> list[Check]:
     found.append(passed("login.exchange", "the code is exchanged for a token", f"{answer.status}"))
     found.append(_use(ctx, access))
     refresh = tokens.get("refresh_token")
-    refreshed = _refresh(ctx, token, refresh) if isinstance(refresh, str) else None
-    if refreshed is not None:
-        found.append(refreshed[0])
-        access, refresh = refreshed[1] or access, refreshed[2] or refresh
-    found.append(_revoke(ctx, access, refresh if isinstance(refresh, str) else None))
+    refresh = refresh if isinstance(refresh, str) else None
+    if refresh is not None:
+        check, new_access, new_refresh = _refresh(ctx, token, refresh)
+        found.append(check)
+        access, refresh = new_access or access, new_refresh or refresh
+    # run.diagnose connects again with this token, and revokes it at the end.
+    ctx.signed_in = (access, refresh)
     return found
 
 
@@ -228,8 +231,11 @@ def _refresh(ctx: Context, endpoint: str, refresh: str) -> tuple[Check, str | No
     )
 
 
-def _revoke(ctx: Context, access: str, refresh: str | None) -> Check:
+def revoke(ctx: Context) -> Check | None:
     """Leave nothing usable behind: revoke the refresh token (and the access token) where RFC 7009 is offered."""
+    if ctx.signed_in is None:
+        return None
+    access, refresh = ctx.signed_in
     id, title = "login.revoke", "what the doctor obtained is revoked"
     endpoint = (ctx.as_metadata or {}).get("revocation_endpoint")
     if not isinstance(endpoint, str):
@@ -249,7 +255,7 @@ def _revoke(ctx: Context, access: str, refresh: str | None) -> Check:
         Status.WARN,
         id,
         title,
-        "; ".join(answer.describe() for answer in answers),
+        "; ".join(f"{answer.describe()}: {answer.snippet(100)}" for answer in answers),
         "RFC 7009 answers 200 to a revocation (even for a token already invalid); the doctor's tokens may still "
         "be valid until they expire",
         "answer revocation requests with 200 and invalidate the token",

@@ -34,10 +34,18 @@ def redirect_uris(ctx: Context) -> dict[Client, list[str]]:
     """The callbacks each selected client registers (Claude Code: a loopback port of its choosing)."""
     uris = {
         Client.CLAUDE_AI: CLAUDE_AI_CALLBACKS,
-        Client.CLAUDE_CODE: [f"http://localhost:{ctx.loopback_port}/callback"],
+        Client.CLAUDE_CODE: [ctx.loopback_redirect],
         Client.INSPECTOR: [INSPECTOR_CALLBACK],
     }
     return {client: uris[client] for client in uris if ctx.wants(client)}
+
+
+def registered_uris(ctx: Context, per_client: dict[Client, list[str]]) -> list[str]:
+    """Every selected client's callbacks, and the loopback --login signs in with whichever are selected."""
+    uris = [uri for group in per_client.values() for uri in group]
+    if ctx.opener is not None and ctx.loopback_redirect not in uris:
+        uris.append(ctx.loopback_redirect)
+    return uris
 
 
 def registration_request(uris: list[str]) -> dict[str, Any]:
@@ -69,13 +77,17 @@ def registration(ctx: Context) -> list[Check]:
     id, title = "registration.dcr", "dynamic client registration with claude.ai's request"
     if why := _no_oauth(ctx):
         return [skipped("registration.dcr", "client registration", why)]
+    if ctx.preregistered:
+        # The user's client id stands in for a registration; its redirect is the loopback it was registered with.
+        ctx.redirect_uris = [ctx.loopback_redirect]
+        return [skipped(id, title, f"--client-id: the client {ctx.client_id} registered beforehand is used")]
     endpoint = _endpoint(ctx, "registration_endpoint")
     if endpoint is None:
         return [skipped(id, title, "no registration_endpoint (see discovery)")]
     if not ctx.register:
         return [skipped(id, title, "--no-register: not tried, so nothing was registered")]
     per_client = redirect_uris(ctx)
-    uris = [uri for group in per_client.values() for uri in group]
+    uris = registered_uris(ctx, per_client)
     answer = ctx.probe.send(
         "POST", endpoint, json_body=registration_request(uris), headers={"Accept": "application/json"}
     )

@@ -73,6 +73,12 @@ class Report(BaseModel):
         for stage in self.stages:
             yield from stage.checks
 
+    def stage(self, name: str) -> Stage:
+        for stage in self.stages:
+            if stage.name == name:
+                return stage
+        raise KeyError(name)
+
     def check(self, id: str) -> Check:
         for check in self.checks():
             if check.id == id:

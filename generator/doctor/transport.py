@@ -116,7 +116,8 @@ def _refusal(answer: Exchange) -> tuple[str, str]:
 
 
 def token_accepted(ctx: Context) -> Check:
-    id, title = "transport.token", "the --token is accepted"
+    source = "--login token" if ctx.signed_in else "--token"
+    id, title = "transport.token", f"the {source} is accepted"
     answer = ctx.handshake
     if answer is None or answer.status is None:
         return skipped(id, title, "no answer to the authorized initialize")
@@ -135,7 +136,7 @@ def token_accepted(ctx: Context) -> Check:
         id,
         title,
         f"{answer.describe()}: {answer.snippet()}",
-        "the server refuses the token given with --token, so none of the checks that need a session can run",
+        f"the server refuses the {source}, so none of the checks that need a session can run",
         "pass a valid key or access token (a fresh one: access tokens expire)",
     )
 
