@@ -1,0 +1,78 @@
+"""`mcpgen add openapi SOURCE`: an API's operations as tools in mcpgen.toml, then rendered as `generate` does.
+
+Importing again after the API changed updates the imported tools (added, changed, removed) and
+regenerates with the usual three-way merge, so edited bodies are kept; `--dry-run` shows both first.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from pydantic import BaseModel
+
+from mcpgen.commands import generate
+from mcpgen.envfile import add_missing_settings
+from mcpgen.merge import RegenerateError, Summary, regenerate
+from mcpgen.openapi import Filters, Imported, OpenAPIError, convert, load
+from mcpgen.spec_update import Changes, update
+from mcpgen.specfile import SPEC_FILE, load_spec, parse_spec, read_spec_text
+from mcpgen.vcs import status
+
+
+class Result(BaseModel):
+    imported: Imported
+    changes: Changes
+    summary: Summary
+
+
+def run(
+    project: Path,
+    source: str | None,
+    filters: Filters,
+    base_url: str | None,
+    skip_unsupported: bool,
+    dry_run: bool,
+) -> Result:
+    """Import, edit the spec and regenerate (or, dry, say what that would do). Nothing is written on error."""
+    path = project / SPEC_FILE
+    current = load_spec(path)
+    text = read_spec_text(path)
+    if source is None:
+        if current.upstream is None or not current.upstream.openapi:
+            raise OpenAPIError("", ["give the OpenAPI document (a file or URL): mcpgen add openapi SOURCE"])
+        source = current.upstream.openapi
+        if not (filters.tags or filters.operations or filters.paths):
+            u = current.upstream
+            filters = Filters(tags=u.tags, operations=u.operations, paths=u.paths)
+    document, where = load(source)
+    imported = convert(document, where, filters, skip_unsupported)
+    if base_url is not None:
+        imported.upstream["base_url"] = base_url.rstrip("/")
+    recorded = {"openapi": source, **{k: v for k, v in filters.model_dump().items() if v}}
+    new_text, changes = update(text, imported.upstream | recorded, imported.tools)
+    spec = parse_spec(new_text, str(path))  # a clash with the user's own tools stops here, unwritten
+    root = project.resolve()
+    if not dry_run:
+        if others := [line for line in status(root) if line[3:] != SPEC_FILE]:
+            listing = "\n  ".join(others[:10])
+            raise RegenerateError(f"the work tree has uncommitted changes; commit or stash them first:\n  {listing}")
+        path.write_text(new_text, encoding="utf-8")
+    summary = regenerate(root, spec, new_text, dry_run=dry_run)
+    if not dry_run:
+        summary.settings_added = add_missing_settings(project, spec)
+    return Result(imported=imported, changes=changes, summary=summary)
+
+
+def report(result: Result, dry_run: bool) -> None:
+    imported, changes = result.imported, result.changes
+    typer.echo(f"{len(imported.tools)} operations of the API at {imported.upstream['base_url']}.")
+    verb = "would be" if dry_run else "were"
+    for label, names in (("added", changes.added), ("changed", changes.changed), ("removed", changes.removed)):
+        if names:
+            typer.echo(f"Tools that {verb} {label} in {SPEC_FILE}: {', '.join(names)}")
+    for line in imported.skipped:
+        typer.secho(f"skipped: {line}", fg="yellow")
+    for note in imported.notes:
+        typer.secho(f"note: {note}", fg="yellow")
+    generate.report(result.summary, dry_run)
