@@ -175,9 +175,7 @@ def add_openapi(
         result = command.run(project, source, filters, base_url, skip_unsupported, dry_run)
     except OpenAPIError as exc:
         for problem in exc.problems:
-            typer.secho(
-                f"error: {exc.source}#{problem}" if problem.startswith("/") else f"error: {problem}", fg="red", err=True
-            )
+            typer.secho(f"error: {problem}", fg="red", err=True)
         typer.echo("Nothing was written.", err=True)
         raise typer.Exit(BAD_INPUT) from None
     except SpecError as exc:

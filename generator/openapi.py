@@ -38,10 +38,11 @@ _SCALARS = ("string", "integer", "number", "boolean")
 class OpenAPIError(Exception):
     """The document cannot be imported; each problem names its JSON Pointer."""
 
-    def __init__(self, source: str, problems: list[str]) -> None:
-        super().__init__("\n".join(problems))
+    def __init__(self, source: str, problems: list[str], pointers: bool = True) -> None:
+        """`problems` start with a JSON Pointer into `source` unless `pointers` is False (it could not be read)."""
         self.source = source
-        self.problems = problems
+        self.problems = [f"{source}#{p}" if pointers else p for p in problems]
+        super().__init__("\n".join(self.problems))
 
 
 class Filters(BaseModel):
@@ -74,15 +75,17 @@ def load(source: str) -> tuple[dict[str, Any], str]:
         try:
             response = httpx.get(source, follow_redirects=True, timeout=30)
         except httpx.HTTPError as exc:
-            raise OpenAPIError(source, [f"{source}: cannot fetch: {exc}"]) from None
+            raise OpenAPIError(source, [f"{source}: cannot fetch: {exc}"], pointers=False) from None
         if response.status_code != 200:
-            raise OpenAPIError(source, [f"{source}: HTTP {response.status_code} {response.reason_phrase}"])
+            raise OpenAPIError(
+                source, [f"{source}: HTTP {response.status_code} {response.reason_phrase}"], pointers=False
+            )
         text, where = response.text, str(response.url)
     else:
         try:
             text, where = Path(source).read_text(encoding="utf-8-sig"), source
         except (OSError, UnicodeDecodeError) as exc:
-            raise OpenAPIError(source, [f"{source}: cannot read: {exc}"]) from None
+            raise OpenAPIError(source, [f"{source}: cannot read: {exc}"], pointers=False) from None
     return parse(text, source), where
 
 
@@ -91,7 +94,9 @@ def parse(text: str, source: str) -> dict[str, Any]:
         data = json.loads(text)
     except json.JSONDecodeError as json_error:
         if text.lstrip().startswith("{"):
-            raise OpenAPIError(source, [f"{source}:{json_error.lineno}: invalid JSON: {json_error.msg}"]) from None
+            raise OpenAPIError(
+                source, [f"{source}:{json_error.lineno}: invalid JSON: {json_error.msg}"], pointers=False
+            ) from None
         import yaml
 
         try:
@@ -99,9 +104,13 @@ def parse(text: str, source: str) -> dict[str, Any]:
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
             where = f"{source}:{mark.line + 1}" if mark else source
-            raise OpenAPIError(source, [f"{where}: neither JSON nor YAML: {getattr(exc, 'problem', exc)}"]) from None
+            raise OpenAPIError(
+                source, [f"{where}: neither JSON nor YAML: {getattr(exc, 'problem', exc)}"], pointers=False
+            ) from None
     if not isinstance(data, dict):
-        raise OpenAPIError(source, [f"{source}: an OpenAPI document is an object, got {type(data).__name__}"])
+        raise OpenAPIError(
+            source, [f"{source}: an OpenAPI document is an object, got {type(data).__name__}"], pointers=False
+        )
     return data
 
 
@@ -143,7 +152,11 @@ class _Reader:
 
     def schema_type(self, schema: Any, where: str, depth: int = 0) -> tuple[dict[str, Any], str]:
         """The flattened schema (allOf merged, a null alternative dropped) and its one JSON type."""
+        # 3.1 lets a $ref have siblings (a default, a description); they apply on top of its target.
+        siblings = {k: v for k, v in schema.items() if k != "$ref"} if isinstance(schema, dict) else {}
         schema, where = self.resolve(schema, where)
+        if isinstance(schema, dict) and siblings:
+            schema = {**schema, **siblings}
         if not isinstance(schema, dict):
             raise _UnsupportedError(where, "a schema is an object")
         if "allOf" in schema and depth < 8:
@@ -272,8 +285,14 @@ def tool_name(operation: dict[str, Any], method: str, path: str) -> str:
     return name or method.lower()
 
 
-def convert(document: dict[str, Any], source: str, filters: Filters, skip_unsupported: bool = False) -> Imported:
-    """Every selected operation of the document as a tool, and the `[upstream]` they share."""
+def convert(
+    document: dict[str, Any],
+    source: str,
+    filters: Filters,
+    skip_unsupported: bool = False,
+    base_url: str | None = None,
+) -> Imported:
+    """Every selected operation of the document as a tool, and the `[upstream]` they share (at `base_url`, if given)."""
     reader = _Reader(document, source)
     version = document.get("openapi")
     if not isinstance(version, str) or not re.match(r"^3\.[01]\.\d+", version):
@@ -332,7 +351,7 @@ def convert(document: dict[str, Any], source: str, filters: Filters, skip_unsupp
             else "no operation matches the filters"
         )
         raise OpenAPIError(source, [f"/paths: {why}"])
-    upstream, notes = _upstream(reader, source, security)
+    upstream, notes = _upstream(reader, source, security, base_url)
     return Imported(upstream=upstream, tools=[tool for _, tool in tools], skipped=skipped, notes=notes)
 
 
@@ -508,12 +527,14 @@ def _clashes(tools: list[tuple[str, dict[str, Any]]]) -> list[str]:
     return problems
 
 
-def _upstream(reader: _Reader, source: str, security: set[str]) -> tuple[dict[str, Any], list[str]]:
+def _upstream(
+    reader: _Reader, source: str, security: set[str], base_url: str | None
+) -> tuple[dict[str, Any], list[str]]:
     """The base URL (servers[0], its variables at their defaults) and how to authenticate to the API."""
     document = reader.document
     servers = document.get("servers")
-    url = "/"
-    if isinstance(servers, list) and servers and isinstance(servers[0], dict):
+    url = base_url or "/"
+    if base_url is None and isinstance(servers, list) and servers and isinstance(servers[0], dict):
         url = str(servers[0].get("url") or "/")
         for variable, spec in (servers[0].get("variables") or {}).items():
             url = url.replace(f"{{{variable}}}", str((spec or {}).get("default", "")))

@@ -40,15 +40,17 @@ def run(
     text = read_spec_text(path)
     if source is None:
         if current.upstream is None or not current.upstream.openapi:
-            raise OpenAPIError("", ["give the OpenAPI document (a file or URL): mcpgen add openapi SOURCE"])
+            raise OpenAPIError(
+                "", ["give the OpenAPI document (a file or URL): mcpgen add openapi SOURCE"], pointers=False
+            )
         source = current.upstream.openapi
         if not (filters.tags or filters.operations or filters.paths):
             u = current.upstream
             filters = Filters(tags=u.tags, operations=u.operations, paths=u.paths)
+    if base_url is None and current.upstream is not None:
+        base_url = current.upstream.base_url  # the user's, kept (a document served locally may name none)
     document, where = load(source)
-    imported = convert(document, where, filters, skip_unsupported)
-    if base_url is not None:
-        imported.upstream["base_url"] = base_url.rstrip("/")
+    imported = convert(document, where, filters, skip_unsupported, base_url)
     recorded = {"openapi": source, **{k: v for k, v in filters.model_dump().items() if v}}
     new_text, changes = update(text, imported.upstream | recorded, imported.tools)
     spec = parse_spec(new_text, str(path))  # a clash with the user's own tools stops here, unwritten
