@@ -97,7 +97,7 @@ def parse(text: str, source: str) -> dict[str, Any]:
             raise OpenAPIError(
                 source, [f"{source}:{json_error.lineno}: invalid JSON: {json_error.msg}"], pointers=False
             ) from None
-        import yaml
+        import yaml  # type: ignore[import-untyped]  # copier's dependency; no stubs installed
 
         try:
             data = yaml.safe_load(text)
@@ -186,10 +186,10 @@ class _Reader:
                 raise _UnsupportedError(f"{where}/{key}", f"a value of any of the types {sorted(kinds)}")
         kind = schema.get("type")
         if isinstance(kind, list):  # 3.1: ["string", "null"]
-            kinds = [k for k in kind if k != "null"]
-            if len(kinds) != 1:
-                raise _UnsupportedError(f"{where}/type", f"a value of any of the types {kinds}")
-            kind = kinds[0]
+            named = [k for k in kind if k != "null"]
+            if len(named) != 1:
+                raise _UnsupportedError(f"{where}/type", f"a value of any of the types {named}")
+            kind = named[0]
         if kind is None:
             if "properties" in schema or "additionalProperties" in schema:
                 kind = "object"
@@ -217,9 +217,9 @@ class _Reader:
             if item_kind == "array":
                 raise _UnsupportedError(f"{where}/items", "an array of arrays")
             out["items"] = item_kind
-            self._copy(schema, out, {"minItems": "min_length", "maxItems": "max_length"}, int)
+            self._copy(schema, out, {"minItems": "min_length", "maxItems": "max_length"})
         if kind == "string":
-            self._copy(schema, out, {"minLength": "min_length", "maxLength": "max_length"}, int)
+            self._copy(schema, out, {"minLength": "min_length", "maxLength": "max_length"})
         if kind in ("integer", "number"):
             self._bounds(schema, kind, out)
         enum = schema.get("enum")
@@ -235,10 +235,11 @@ class _Reader:
         return out
 
     @staticmethod
-    def _copy(schema: dict[str, Any], out: dict[str, Any], keys: dict[str, str], kind: type) -> None:
+    def _copy(schema: dict[str, Any], out: dict[str, Any], keys: dict[str, str]) -> None:
+        """Non-negative whole-number constraints (lengths, item counts)."""
         for theirs, ours in keys.items():
             value = schema.get(theirs)
-            if isinstance(value, kind) and not isinstance(value, bool) and value >= 0:
+            if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
                 out[ours] = value
 
     @staticmethod
@@ -474,12 +475,14 @@ def _body(reader: _Reader, operation: dict[str, Any], where: str, add: Any) -> N
 
 def _returns(reader: _Reader, operation: dict[str, Any], where: str) -> str:
     """`object` or `array` when the success response is a JSON object or array, else `string` (its text)."""
-    responses = operation.get("responses") if isinstance(operation.get("responses"), dict) else {}
-    for code in sorted(str(c) for c in (responses or {})):
+    found = operation.get("responses")
+    # YAML reads an unquoted 200 as a number: the codes are compared as text.
+    responses: dict[str, Any] = {str(k): v for k, v in found.items()} if isinstance(found, dict) else {}
+    for code in sorted(responses):
         if not (code.startswith("2") or code == "default"):
             continue
         try:
-            response, at = reader.resolve(responses[code] if code in responses else responses[int(code)], where)
+            response, at = reader.resolve(responses[code], f"{where}/responses/{code}")
             content = response.get("content") if isinstance(response, dict) else None
             for media, value in (content or {}).items():
                 if media == "application/json" or media.endswith("+json"):

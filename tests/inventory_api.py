@@ -9,7 +9,7 @@ generated server sent (its own API key, never the MCP caller's token).
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from enum import Enum
+from enum import StrEnum
 from typing import Annotated
 
 import uvicorn
@@ -20,7 +20,7 @@ from pydantic import BaseModel, Field
 API_KEY = "inventory-secret-key-for-tests"
 
 
-class Color(str, Enum):
+class Color(StrEnum):
     red = "red"
     green = "green"
     blue = "blue"

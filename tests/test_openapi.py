@@ -247,14 +247,16 @@ def test_an_mcp_client_calls_the_api(imported: Path, inventory: Inventory, tmp_p
 
         async def session() -> tuple[Any, ...]:
             headers = {"Authorization": f"Bearer {caller_key}"}
-            async with httpx2.AsyncClient(headers=headers, timeout=30) as http:
-                async with Client(streamable_http_client(f"{served.url}/mcp", http_client=http)) as client:
-                    listed = await client.list_tools()
-                    found = await client.call_tool("get_item", {"item_id": 1})
-                    missing = await client.call_tool("get_item", {"item_id": 7})
-                    created = await client.call_tool("create_item", {"name": "desk", "price": 80, "tags": ["office"]})
-                    refused = await client.call_tool("list_items", {"limit": 1000})
-                    return listed, found, missing, created, refused
+            async with (
+                httpx2.AsyncClient(headers=headers, timeout=30) as http,
+                Client(streamable_http_client(f"{served.url}/mcp", http_client=http)) as client,
+            ):
+                listed = await client.list_tools()
+                found = await client.call_tool("get_item", {"item_id": 1})
+                missing = await client.call_tool("get_item", {"item_id": 7})
+                created = await client.call_tool("create_item", {"name": "desk", "price": 80, "tags": ["office"]})
+                refused = await client.call_tool("list_items", {"limit": 1000})
+                return listed, found, missing, created, refused
 
         listed, found, missing, created, refused = anyio.run(session)
     tools = {tool.name: tool for tool in listed.tools}
