@@ -570,4 +570,15 @@ def _upstream(
             )
             continue
         break
+    parts = urlsplit(upstream["base_url"])
+    if upstream.get("auth", "none") != "none" and parts.scheme == "http" and not _loopback(parts.hostname or ""):
+        upstream["base_url"] = "https" + upstream["base_url"][4:]
+        notes.append(
+            f"the document's server is {url}; [upstream] base_url is https, as the server sends its"
+            " credential for the API over https only (--base-url to choose another)"
+        )
     return upstream, notes
+
+
+def _loopback(host: str) -> bool:
+    return host in ("localhost", "127.0.0.1", "::1", "[::1]")

@@ -53,7 +53,7 @@ def test_the_petstore_of_a_registry_package(oas_examples: Path, edition: str) ->
     assert {"addPet", "updatePet", "findPetsByStatus", "getPetById", "deletePet"} <= set(tools)
     assert len(imported.skipped) == 2
     assert imported.upstream == {
-        "base_url": "http://petstore.swagger.io/v2",
+        "base_url": "https://petstore.swagger.io/v2",
         "auth": "api_key",
         "key_in": "header",
         "key_name": "api_key",

@@ -77,4 +77,10 @@ def report(result: Result, dry_run: bool) -> None:
         typer.secho(f"skipped: {line}", fg="yellow")
     for note in imported.notes:
         typer.secho(f"note: {note}", fg="yellow")
-    generate.report(result.summary, dry_run)
+    summary = result.summary
+    # The API issues these; .env has them empty for the user to fill in.
+    credentials = [name for name in summary.settings_added if name.startswith("UPSTREAM_")]
+    if credentials:
+        typer.echo(f"Put the server's credentials for the API in .env: {', '.join(credentials)}.")
+    others = [name for name in summary.settings_added if name not in credentials]
+    generate.report(summary.model_copy(update={"settings_added": others}), dry_run)
