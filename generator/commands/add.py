@@ -19,6 +19,9 @@ from mcpgen.spec_update import Changes, update
 from mcpgen.specfile import SPEC_FILE, load_spec, parse_spec, read_spec_text
 from mcpgen.vcs import status
 
+# Tool names listed per change; a large API has hundreds.
+LISTED = 30
+
 
 class Result(BaseModel):
     imported: Imported
@@ -72,7 +75,8 @@ def report(result: Result, dry_run: bool) -> None:
     verb = "would be" if dry_run else "were"
     for label, names in (("added", changes.added), ("changed", changes.changed), ("removed", changes.removed)):
         if names:
-            typer.echo(f"Tools that {verb} {label} in {SPEC_FILE}: {', '.join(names)}")
+            shown = ", ".join(names[:LISTED]) + (f" and {len(names) - LISTED} more" if len(names) > LISTED else "")
+            typer.echo(f"Tools that {verb} {label} in {SPEC_FILE}: {shown}")
     for line in imported.skipped:
         typer.secho(f"skipped: {line}", fg="yellow")
     for note in imported.notes:
