@@ -323,10 +323,11 @@ def problems(spec: Spec) -> list[tuple[KeyPath, str]]:
         message = "public_url is the base URL (the endpoint is public_url + /mcp): drop the trailing /mcp"
         found.append((("server", "public_url"), message))
     found += _unique(spec.tools, "tools", lambda t: t.name, "tool name")
-    distinct = {t.name: t for t in spec.tools}  # exact duplicates are reported once, above
+    # One pass (an imported API has a thousand tools); exact duplicates are reported once, above.
+    first_of_module: dict[str, Tool] = {}
     for i, tool in enumerate(spec.tools):
-        clash = next((t for t in distinct.values() if t.module == tool.module and t.name != tool.name), None)
-        if clash is not None and spec.tools.index(clash) < i:
+        clash = first_of_module.setdefault(tool.module, tool)
+        if clash.name != tool.name:
             found.append(
                 (("tools", i, "name"), f"{tool.name!r} and {clash.name!r} make the same module name {tool.module!r}")
             )
