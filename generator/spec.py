@@ -230,6 +230,7 @@ class Upstream(_Section):
     tags: list[str] = []
     operations: list[str] = []
     paths: list[str] = []
+    skip_unsupported: bool = False
 
 
 class Tool(_Section):

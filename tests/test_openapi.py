@@ -287,7 +287,7 @@ def test_the_api_changed_the_import_runs_again(imported: Path, tmp_path: Path) -
     document.write_text(json.dumps(make_app(2).openapi()))
     code, output = mcpgen("add", "openapi", str(document), "--project", str(imported), "--dry-run")
     assert code == 0, output
-    assert "Tools that would be added in mcpgen.toml: update_item" in output
+    assert "Tools that would be added in mcpgen.toml: update_item\n" in output  # tag items, as recorded
     assert "Tools that would be changed in mcpgen.toml: list_items" in output
     assert "Tools that would be removed in mcpgen.toml: delete_item" in output
     assert "shop/tools/update_item.py" in output and "shop/tools/delete_item.py" in output
@@ -300,3 +300,43 @@ def test_the_api_changed_the_import_runs_again(imported: Path, tmp_path: Path) -
     assert not (imported / "shop" / "tools" / "delete_item.py").exists()
     assert re.search(r'\[upstream\]\nbase_url = "http://127\.0\.0\.1:\d+"', (imported / "mcpgen.toml").read_text())
     assert mcpgen("check", str(imported))[0] == 0
+    # Again without a source: the recorded document and filters, nothing left to change.
+    code, output = mcpgen("add", "openapi", "--project", str(imported), "--dry-run")
+    assert code == 0 and "Tools that" not in output and "Up to date" in output, output
+
+
+UPSTREAM_SPEC = """\
+[server]
+name = "shop"
+
+[upstream]
+base_url = "https://api.example.com"
+auth = "client_credentials"
+
+[[tools]]
+name = "get_item"
+description = "Read one item"
+params = [{ name = "item_id", type = "integer" }, { name = "verbose", type = "boolean", required = false }]
+
+[tools.operation]
+method = "GET"
+path = "/items/{id}"
+path_params = { item_id = "item" }
+"""
+
+
+def test_spec_problems_of_an_operation_are_located() -> None:
+    from mcpgen.specfile import SpecError
+
+    with pytest.raises(SpecError) as failed:
+        parse_spec(UPSTREAM_SPEC)
+    problems = [str(p) for p in failed.value.problems]
+    assert "mcpgen.toml:6 upstream.auth: auth client_credentials needs token_url, the API's token endpoint" in problems
+    assert "mcpgen.toml:13 tools[0].operation: param 'verbose' needs exactly one place in the request" in problems
+    assert any("operation.path_params: path_params must name the path's variables ['id']" in p for p in problems)
+    fixed = UPSTREAM_SPEC.replace('auth = "client_credentials"', 'auth = "none"').replace('"item"', '"id"')
+    parse_spec(
+        fixed.replace(
+            'path_params = { item_id = "id" }', 'path_params = { item_id = "id" }\nquery = { verbose = "verbose" }'
+        )
+    )

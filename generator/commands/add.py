@@ -47,14 +47,19 @@ def run(
                 "", ["give the OpenAPI document (a file or URL): mcpgen add openapi SOURCE"], pointers=False
             )
         source = current.upstream.openapi
-        if not (filters.tags or filters.operations or filters.paths):
-            u = current.upstream
-            filters = Filters(tags=u.tags, operations=u.operations, paths=u.paths)
+        if _is_file(source) and not Path(source).is_absolute():
+            source = str(project / source)  # recorded relative to the project
+    if current.upstream is not None and not (filters.tags or filters.operations or filters.paths):
+        u = current.upstream  # the filters of the last import, unless new ones are given
+        filters = Filters(tags=u.tags, operations=u.operations, paths=u.paths)
+    if current.upstream is not None:
+        skip_unsupported = skip_unsupported or current.upstream.skip_unsupported
     if base_url is None and current.upstream is not None:
         base_url = current.upstream.base_url  # the user's, kept (a document served locally may name none)
     document, where = load(source)
     imported = convert(document, where, filters, skip_unsupported, base_url)
-    recorded = {"openapi": source, **{k: v for k, v in filters.model_dump().items() if v}}
+    recorded = {"openapi": _recorded(source, project), **{k: v for k, v in filters.model_dump().items() if v}}
+    recorded |= {"skip_unsupported": True} if skip_unsupported else {}
     new_text, changes = update(text, imported.upstream | recorded, imported.tools)
     spec = parse_spec(new_text, str(path))  # a clash with the user's own tools stops here, unwritten
     root = project.resolve()
@@ -67,6 +72,21 @@ def run(
     if not dry_run:
         summary.settings_added = add_missing_settings(project, spec)
     return Result(imported=imported, changes=changes, summary=summary)
+
+
+def _is_file(source: str) -> bool:
+    return not source.startswith(("http://", "https://"))
+
+
+def _recorded(source: str, project: Path) -> str:
+    """The source as [upstream] keeps it: a URL as is, a file relative to the project when inside it."""
+    if not _is_file(source):
+        return source
+    path = Path(source).resolve()
+    try:
+        return path.relative_to(project.resolve()).as_posix()
+    except ValueError:
+        return str(path)
 
 
 def report(result: Result, dry_run: bool) -> None:
