@@ -407,7 +407,7 @@ def _tool(
             schema, at = (media or {}).get("schema", {}), f"{at}/content"
         required = location == "path" or parameter.get("required") is True
         param = reader.param(wire, schema or {}, f"{at}/schema", str(parameter.get("description") or ""), required)
-        if param["type"] == "object" and location != "query":
+        if param["type"] == "object":  # its serialization (style, explode) would be guesswork
             raise _UnsupportedError(f"{at}/schema", f"an object in the {location}")
         if location == "path":
             param.pop("required", None)
