@@ -187,8 +187,7 @@ def inventory(inventory_v1: FastAPI) -> Iterator[Inventory]:
         yield Inventory(url, inventory_v1)
 
 
-@pytest.fixture(scope="session")
-def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def new_shop(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A fresh project with static keys and one tool of the user's own, `hello`."""
     root = tmp_path_factory.mktemp("openapi") / "shop"
     code, output = mcpgen("new", str(root), "--yes", "--auth", "static", "--tool", "hello")
@@ -197,8 +196,15 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def imported(project: Path, inventory: Inventory) -> Path:
-    """The project after `mcpgen add openapi` of the FastAPI service's own /openapi.json (tag items)."""
+def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A project nothing is ever imported into (the bad documents' imports all fail)."""
+    return new_shop(tmp_path_factory)
+
+
+@pytest.fixture(scope="session")
+def imported(tmp_path_factory: pytest.TempPathFactory, inventory: Inventory) -> Path:
+    """A project after `mcpgen add openapi` of the FastAPI service's own /openapi.json (tag items)."""
+    project = new_shop(tmp_path_factory)
     code, output = mcpgen(
         "add", "openapi", f"{inventory.url}/openapi.json", "--tag", "items", "--project", str(project)
     )
