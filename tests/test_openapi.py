@@ -22,6 +22,7 @@ from typing import Any
 import anyio
 import httpx2
 import pytest
+import tomli_w
 from fastapi import FastAPI
 
 from mcpgen.openapi import Filters, OpenAPIError, convert, parameter_name, tool_name
@@ -346,3 +347,24 @@ def test_spec_problems_of_an_operation_are_located() -> None:
             'path_params = { item_id = "id" }', 'path_params = { item_id = "id" }\nquery = { verbose = "verbose" }'
         )
     )
+
+
+def test_a_client_credentials_upstream(tmp_path: Path, inventory_v1: FastAPI) -> None:
+    """The server as its own OAuth client of the API: the generated tests get a token, then call with it."""
+    from mcpgen.render import render
+
+    imported = convert(inventory_v1.openapi(), "http://127.0.0.1:1/openapi.json", Filters(operations=["get_item"]))
+    upstream = {"base_url": "https://api.example.com", "auth": "client_credentials", "scopes": ["items:read"]}
+    upstream["token_url"] = "https://auth.example.com/oauth/token"
+    spec = parse_spec(tomli_w.dumps({"server": {"name": "cc"}, "upstream": upstream, "tools": imported.tools}))
+    render(spec, tmp_path)
+    tests = ["tests/test_upstream.py", "tests/test_tool_get_item.py"]
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *tests],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "PYTHONPATH": str(tmp_path)},
+    )
+    assert done.returncode == 0 and "7 passed" in done.stdout, done.stdout + done.stderr
