@@ -25,7 +25,7 @@ import pytest
 import tomli_w
 from fastapi import FastAPI
 
-from mcpgen.openapi import Filters, OpenAPIError, convert, parameter_name, tool_name
+from mcpgen.openapi import Filters, OpenAPIError, convert, load, parameter_name, tool_name
 from mcpgen.spec_update import update
 from mcpgen.specfile import load_spec, parse_spec
 from mcpgen.vcs import git
@@ -368,3 +368,16 @@ def test_a_client_credentials_upstream(tmp_path: Path, inventory_v1: FastAPI) ->
         env={**os.environ, "PYTHONPATH": str(tmp_path)},
     )
     assert done.returncode == 0 and "7 passed" in done.stdout, done.stdout + done.stderr
+
+
+def test_a_yaml_document_and_the_filters(tmp_path: Path, inventory_v1: FastAPI) -> None:
+    import yaml
+
+    source = tmp_path / "inventory.yaml"
+    source.write_text(yaml.safe_dump(inventory_v1.openapi()))
+    document, _ = load(str(source))
+    by_path = convert(document, str(source), Filters(paths=["/items/*"]), base_url="https://api.example.com")
+    assert sorted(t["name"] for t in by_path.tools) == ["delete_item", "get_item"]
+    by_tag = convert(document, str(source), Filters(tags=["ops"]), base_url="https://api.example.com")
+    # Only the selected operations' security counts: health needs no key.
+    assert [t["name"] for t in by_tag.tools] == ["health"] and "auth" not in by_tag.upstream
