@@ -136,6 +136,58 @@ def _generate(project: Path, dry_run: bool) -> None:
         raise typer.Exit(1)
 
 
+add_app = typer.Typer(help="Add to the spec from elsewhere, then regenerate.", no_args_is_help=True)
+app.add_typer(add_app, name="add")
+
+
+@add_app.command("openapi")
+def add_openapi(
+    source: Annotated[
+        str | None,
+        typer.Argument(help="The OpenAPI 3.0/3.1 document: a file or an http(s) URL (default: the one imported last)."),
+    ] = None,
+    project: Annotated[Path, typer.Option("--project", help="The project directory.", file_okay=False)] = Path("."),
+    tag: Annotated[list[str] | None, typer.Option("--tag", help="Only operations with this tag (repeatable).")] = None,
+    operation: Annotated[
+        list[str] | None, typer.Option("--operation", help="Only this operationId (repeatable).")
+    ] = None,
+    path: Annotated[
+        list[str] | None,
+        typer.Option("--path", help="Only this path, or paths matching a glob like /pets* (repeatable)."),
+    ] = None,
+    base_url: Annotated[
+        str | None, typer.Option("--base-url", help="The API's base URL, when the document's servers give none.")
+    ] = None,
+    skip_unsupported: Annotated[
+        bool, typer.Option("--skip-unsupported", help="Leave out operations mcpgen cannot represent, listing them.")
+    ] = False,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Show what would change; write nothing.")] = False,
+) -> None:
+    """One tool per API operation in mcpgen.toml, calling the API through a generated client; then regenerate."""
+    from mcpgen.commands import add as command
+    from mcpgen.merge import RegenerateError
+    from mcpgen.openapi import Filters, OpenAPIError
+    from mcpgen.specfile import SpecError
+    from mcpgen.vcs import GitError
+
+    filters = Filters(tags=tag or [], operations=operation or [], paths=path or [])
+    try:
+        result = command.run(project, source, filters, base_url, skip_unsupported, dry_run)
+    except OpenAPIError as exc:
+        for problem in exc.problems:
+            typer.secho(f"error: {problem}", fg="red", err=True)
+        typer.echo("Nothing was written.", err=True)
+        raise typer.Exit(BAD_INPUT) from None
+    except SpecError as exc:
+        _fail_on_spec_errors(exc.problems)
+    except (RegenerateError, GitError) as exc:
+        typer.secho(f"error: {exc}", fg="red", err=True)
+        raise typer.Exit(BAD_INPUT) from None
+    command.report(result, dry_run)
+    if result.summary.conflicts and not dry_run:
+        raise typer.Exit(1)
+
+
 @app.command()
 def check(
     project: Annotated[Path, typer.Argument(help="The project directory.", file_okay=False)] = Path("."),

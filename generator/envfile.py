@@ -14,6 +14,14 @@ def fernet_key() -> str:
     return base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()
 
 
+# Filled in by the user (the API issues them), so written empty.
+_UPSTREAM_SECRETS = {
+    "api_key": ("UPSTREAM_API_KEY",),
+    "bearer": ("UPSTREAM_TOKEN",),
+    "client_credentials": ("UPSTREAM_CLIENT_ID", "UPSTREAM_CLIENT_SECRET"),
+}
+
+
 def env_text(spec: Spec) -> str:
     lines = [
         "# Written by `mcpgen new` with fresh secrets. Keep it out of version control.",
@@ -43,6 +51,9 @@ def env_text(spec: Spec) -> str:
     if spec.storage.backend == "postgres":
         lines.append("# The database compose.yaml starts.")
         lines.append(f"POSTGRES_PASSWORD={secrets.token_urlsafe(24)}")
+    if spec.upstream is not None and (secret := _UPSTREAM_SECRETS.get(spec.upstream.auth)):
+        lines.append("# The credentials this server calls the API with; fill them in (see .env.example).")
+        lines += [f"{name}=" for name in secret]
     lines.append("LOG_LEVEL=INFO")
     return "\n".join(lines) + "\n"
 

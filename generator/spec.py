@@ -190,6 +190,49 @@ class Param(_Section):
         return "default" not in self.model_fields_set
 
 
+HttpMethod = Literal["GET", "PUT", "POST", "DELETE", "PATCH", "HEAD", "OPTIONS"]
+UpstreamAuth = Literal["none", "api_key", "bearer", "client_credentials"]
+# RFC 9110 §9.2.2: these may be repeated without changing more than once, so a failed try may be retried.
+IDEMPOTENT_METHODS: tuple[str, ...] = ("GET", "HEAD", "OPTIONS", "PUT", "DELETE")
+
+
+class Operation(_Section):
+    """The API operation a tool calls (`mcpgen add openapi` writes and updates it).
+
+    Each map takes a parameter's name in `params` to its name in the API (`petId`, `X-Request-Id`).
+    """
+
+    method: HttpMethod
+    path: Annotated[str, Field(pattern=r"^/\S*$")]
+    id: str = ""  # the operationId, when the document gives one
+    path_params: dict[str, str] = {}
+    query: dict[str, str] = {}
+    headers: dict[str, str] = {}
+    body: dict[str, str] = {}  # properties of a JSON object body
+    json_body: Annotated[str, Field(pattern=IDENTIFIER)] | None = None  # the parameter that is the whole JSON body
+
+
+class Upstream(_Section):
+    """The HTTP API the tools wrap, and how the server authenticates to it (never with the caller's token)."""
+
+    base_url: Annotated[str, Field(pattern=r"^https?://[^/\s?#]+(/\S*)?$")]
+    auth: UpstreamAuth = "none"
+    # api_key: the header (or query parameter) that carries UPSTREAM_API_KEY.
+    key_in: Literal["header", "query"] = "header"
+    key_name: Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]+$")] = "X-API-Key"
+    # client_credentials (RFC 6749 §4.4): the token endpoint, and the scopes asked for.
+    token_url: str | None = None
+    scopes: list[Scope] = []
+    timeout: Annotated[float, Field(gt=0, le=300)] = 30.0
+    retries: Annotated[int, Field(ge=0, le=10)] = 2
+    # Where the OpenAPI document came from and which operations were taken: `mcpgen add openapi` reads them again.
+    openapi: str = ""
+    tags: list[str] = []
+    operations: list[str] = []
+    paths: list[str] = []
+    skip_unsupported: bool = False
+
+
 class Tool(_Section):
     name: Annotated[str, Field(pattern=TOOL_NAME)]
     title: str = ""
@@ -200,6 +243,8 @@ class Tool(_Section):
     params: list[Param] = []
     # The tool's name before a rename: `generate` moves the user's module and test to the new name.
     renamed_from: Annotated[str, Field(pattern=TOOL_NAME)] | None = None
+    # The API operation the tool's body calls through [upstream].
+    operation: Operation | None = None
 
     @property
     def module(self) -> str:
@@ -248,6 +293,7 @@ class Spec(_Section):
     auth: Auth = Auth()
     storage: Storage = Storage()
     deploy: Deploy = Deploy()
+    upstream: Upstream | None = None
     tools: list[Tool] = []
     resources: list[Resource] = []
     resource_templates: list[ResourceTemplate] = []
@@ -278,10 +324,11 @@ def problems(spec: Spec) -> list[tuple[KeyPath, str]]:
         message = "public_url is the base URL (the endpoint is public_url + /mcp): drop the trailing /mcp"
         found.append((("server", "public_url"), message))
     found += _unique(spec.tools, "tools", lambda t: t.name, "tool name")
-    distinct = {t.name: t for t in spec.tools}  # exact duplicates are reported once, above
+    # One pass (an imported API has a thousand tools); exact duplicates are reported once, above.
+    first_of_module: dict[str, Tool] = {}
     for i, tool in enumerate(spec.tools):
-        clash = next((t for t in distinct.values() if t.module == tool.module and t.name != tool.name), None)
-        if clash is not None and spec.tools.index(clash) < i:
+        clash = first_of_module.setdefault(tool.module, tool)
+        if clash.name != tool.name:
             found.append(
                 (("tools", i, "name"), f"{tool.name!r} and {clash.name!r} make the same module name {tool.module!r}")
             )
@@ -320,6 +367,7 @@ def problems(spec: Spec) -> list[tuple[KeyPath, str]]:
             if problem := reserved_problem(arg.name):
                 found.append((("prompts", i, "arguments", j, "name"), problem))
     found += _name_problems(spec)
+    found += _upstream_problems(spec)
     if spec.storage.url is not None:
         scheme = spec.storage.url.split("://", 1)[0]
         wanted = {"redis": ("redis", "rediss"), "postgres": ("postgresql", "postgres")}.get(spec.storage.backend, ())
@@ -401,6 +449,41 @@ def _name_problems(spec: Spec) -> list[tuple[KeyPath, str]]:
                 message = f"{name!r} also names one of the {owners[name]}; give each its own name"
                 found.append(((section, i, "name"), message))
             owners.setdefault(name, section)
+    return found
+
+
+def _upstream_problems(spec: Spec) -> list[tuple[KeyPath, str]]:
+    """[upstream] settings that fit together, and operations whose every parameter has one place in the request."""
+    found: list[tuple[KeyPath, str]] = []
+    upstream = spec.upstream
+    if upstream is not None:
+        if upstream.auth == "client_credentials" and upstream.token_url is None:
+            found.append((("upstream", "auth"), "auth client_credentials needs token_url, the API's token endpoint"))
+        if upstream.token_url is not None and upstream.auth != "client_credentials":
+            found.append((("upstream", "token_url"), "token_url only applies to auth = client_credentials"))
+        if upstream.token_url is not None and (problem := url_problem(upstream.token_url)):
+            found.append((("upstream", "token_url"), f"token_url {problem}"))
+    for i, tool in enumerate(spec.tools):
+        operation = tool.operation
+        if operation is None:
+            continue
+        if upstream is None:
+            found.append((("tools", i, "operation"), "a tool with an operation needs an [upstream] section"))
+        names = [p.name for p in tool.params]
+        placed = [*operation.path_params, *operation.query, *operation.headers, *operation.body]
+        placed += [operation.json_body] if operation.json_body else []
+        for name in placed:
+            if name not in names:
+                found.append((("tools", i, "operation"), f"{name!r} is not one of the tool's params"))
+        for name in names:
+            if placed.count(name) != 1:
+                found.append((("tools", i, "operation"), f"param {name!r} needs exactly one place in the request"))
+        if operation.body and operation.json_body:
+            found.append((("tools", i, "operation", "json_body"), "json_body and body fields exclude each other"))
+        in_path = set(re.findall(r"\{([^{}]+)\}", operation.path))
+        if in_path != set(operation.path_params.values()):
+            message = f"path_params must name the path's variables {sorted(in_path)}"
+            found.append((("tools", i, "operation", "path_params"), message))
     return found
 
 

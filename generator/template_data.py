@@ -24,6 +24,7 @@ from mcpgen.spec import (
     ResourceTemplate,
     Spec,
     Tool,
+    Upstream,
 )
 
 _SCALARS = {"string": "str", "integer": "int", "number": "float", "boolean": "bool"}
@@ -167,6 +168,65 @@ def _tool_view(tool: Tool) -> dict[str, Any]:
         "required": [p.name for p in tool.params if p.is_required],
         # What the user's module imports for its signature.
         "typing": _names_used(code, ("Any", "Literal")),
+        "operation": _operation_view(tool, views),
+    }
+
+
+# How an upstream body turns the API's answer into the tool's return type (upstream.Answer).
+_ANSWERS = {"object": "json_object", "array": "json_array", "string": "text"}
+
+
+def _operation_view(tool: Tool, views: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The call an upstream body makes, as code: `path={"petId": pet_id}` and so on; None without an operation."""
+    operation = tool.operation
+    if operation is None or tool.returns not in _ANSWERS:
+        return None
+    samples = {view["name"]: view["sample"] for view in views}
+    arguments = [
+        f"{keyword}={{" + ", ".join(f"{py_literal(wire)}: {name}" for name, wire in mapping.items()) + "}"
+        for keyword, mapping in (
+            ("path", operation.path_params),
+            ("query", operation.query),
+            ("headers", operation.headers),
+            ("json", operation.body),
+        )
+        if mapping
+    ]
+    if operation.json_body:
+        arguments.append(f"json={operation.json_body}")
+    # The path the generated test expects for the sample arguments (what upstream.call sends).
+    expected = operation.path
+    for name, wire in operation.path_params.items():
+        value = json.loads(samples[name]) if samples[name] not in ("True", "False") else samples[name] == "True"
+        expected = expected.replace(f"{{{wire}}}", _path_text(value))
+    return {
+        "method": operation.method,
+        "path": operation.path,
+        "arguments": arguments,
+        "answer": _ANSWERS[tool.returns],
+        "expected_path": expected,
+    }
+
+
+def _path_text(value: Any) -> str:
+    """A path argument as upstream.call writes it: JSON's spelling of booleans, percent-encoded."""
+    from urllib.parse import quote
+
+    text = ("true" if value else "false") if isinstance(value, bool) else str(value)
+    return quote(text, safe="")
+
+
+def _upstream_view(upstream: Upstream | None) -> dict[str, Any] | None:
+    if upstream is None:
+        return None
+    return {
+        **upstream.model_dump(mode="json"),
+        # The setting that holds the credential, by auth kind.
+        "secret": {
+            "api_key": "UPSTREAM_API_KEY",
+            "bearer": "UPSTREAM_TOKEN",
+            "client_credentials": "UPSTREAM_CLIENT_SECRET",
+        }.get(upstream.auth),
     }
 
 
@@ -256,6 +316,7 @@ def copier_data(spec: Spec) -> dict[str, Any]:
         },
         "deploy": spec.deploy.model_dump(mode="json"),
         "tools": tools,
+        "upstream": _upstream_view(spec.upstream),
         # Fixed resources and URI templates share resources/, one module each.
         "resources": [_resource_view(r) for r in spec.resources] + [_template_view(t) for t in spec.resource_templates],
         "prompts": prompts,
