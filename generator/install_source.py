@@ -21,6 +21,7 @@ import json
 import os
 import re
 import subprocess
+from functools import cache
 from importlib import metadata
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -54,6 +55,12 @@ def requirement() -> str | None:
     """The pip requirement for this mcpgen (see the module docstring), or None when a runner cannot reach it."""
     if override := os.environ.get(ENV, "").strip():
         return override
+    return _detected()
+
+
+@cache
+def _detected() -> str | None:
+    """Once per process: it asks importlib and, for a checkout, git."""
     return from_record(_direct_url())
 
 

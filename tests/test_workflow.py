@@ -8,16 +8,21 @@ stand in for the containers), and runs every step in order with bash, in an envi
 the runner's variables and the workflow's own. Every step must pass, and pytest must skip nothing.
 
 mcpgen itself comes from where the workflow says: MCPGEN_REQUIREMENT names a wheel built from this
-checkout once per session, as a git URL at a commit would name a pushed one.
+checkout once per session, as a git URL at a commit would name a pushed one. The notes example is
+made by that installed wheel, as a user would make it.
+
+Sharing, for CI time: projects whose pyproject asks for the same packages share a venv, and all
+plays share RUNNER_TEMP, so mcpgen's own venv is made once. The played matrix combinations' suites
+do not run again in tests/test_render.py.
 """
 
 from __future__ import annotations
 
 import os
-import shutil
 import socket
 import subprocess
 import sys
+import time
 import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -30,7 +35,7 @@ import yaml
 
 from mcpgen import install_source
 
-from .conftest import ROOT, mcpgen, require_or_skip
+from .conftest import mcpgen, require_or_skip
 from .test_render import PLAYED, spec_data
 
 pytestmark = pytest.mark.slow
@@ -39,8 +44,9 @@ WORKFLOW = Path(".github/workflows/ci.yml")
 # The actions the play knows, at the majors the template uses (both run on Node 24).
 CHECKOUT = "actions/checkout@v7"
 SETUP_PYTHON = "actions/setup-python@v7"
-# What each service image is on this machine, by the image's name.
+# The images this machine has a stand-in for, by name.
 LOCAL_SERVICES = {"redis": "Redis", "postgres": "PostgreSQL"}
+STEPS = ["Install", "Lint", "Format", "Type check", "Test", "Install mcpgen", "mcpgen check"]
 
 
 def workflow(project: Path) -> dict[str, Any]:
@@ -48,25 +54,45 @@ def workflow(project: Path) -> dict[str, Any]:
     return loaded
 
 
-def runner_env(home: Path, venv: Path | None) -> dict[str, str]:
-    """A fresh runner's variables; pip's own settings and cache are this machine's (its registry access)."""
-    path = ":".join([*([str(venv / "bin")] if venv else []), "/usr/local/bin", "/usr/bin", "/bin"])
-    env = {"PATH": path, "HOME": str(home), "RUNNER_TEMP": str(home / "runner-temp"), "CI": "true"}
-    env |= {"GITHUB_ACTIONS": "true", "LANG": "C.UTF-8"}
-    env |= {k: v for k, v in os.environ.items() if k.startswith("PIP_")}
-    env.setdefault("PIP_CACHE_DIR", str(Path.home() / ".cache" / "pip"))
-    if venv:
-        env["VIRTUAL_ENV"] = str(venv)
-    return env
+@dataclass
+class Runner:
+    """What plays share: RUNNER_TEMP, and the venvs made so far by dependency set."""
+
+    root: Path
+    venvs: dict[str, Path] = field(default_factory=dict)
+
+    @property
+    def temp(self) -> Path:
+        return self.root / "runner-temp"
+
+    def env(self, home: Path, venv: Path | None) -> dict[str, str]:
+        """A fresh runner's variables; pip's settings and cache are this machine's (its registry access)."""
+        path = ":".join([*([str(venv / "bin")] if venv else []), "/usr/local/bin", "/usr/bin", "/bin"])
+        env = {"PATH": path, "HOME": str(home), "RUNNER_TEMP": str(self.temp), "CI": "true", "GITHUB_ACTIONS": "true"}
+        env |= {"LANG": "C.UTF-8", **{k: v for k, v in os.environ.items() if k.startswith("PIP_")}}
+        env.setdefault("PIP_CACHE_DIR", str(Path.home() / ".cache" / "pip"))
+        # Byte-compiling every installed package is most of an install's time; imports compile what they use.
+        env.setdefault("PIP_NO_COMPILE", "1")
+        return env | ({"VIRTUAL_ENV": str(venv)} if venv else {})
+
+    def venv(self, project: Path) -> Path:
+        """A venv per dependency set: projects whose pyproject asks for the same packages share one."""
+        pyproject = tomllib.loads((project / "pyproject.toml").read_text())["project"]
+        key = repr((sorted(pyproject["dependencies"]), sorted(pyproject["optional-dependencies"]["dev"])))
+        if key not in self.venvs:
+            venv = self.root / f"venv-{len(self.venvs)}"
+            subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, env=self.env(self.root, None))
+            self.venvs[key] = venv
+        return self.venvs[key]
 
 
 def check_services(job: dict[str, Any]) -> None:
-    """Each declared service answers at its host port (the containers' stand-ins on this machine)."""
+    """Each declared service has a health check and answers at its host port (a stand-in here)."""
     for name, service in (job.get("services") or {}).items():
         image = str(service["image"])
         kind = image.split(":")[0]
         assert kind in LOCAL_SERVICES, f"no stand-in for the image {image}"
-        assert service.get("options", "").count("--health-cmd") == 1, f"service {name} has no health check"
+        assert str(service.get("options", "")).count("--health-cmd") == 1, f"service {name} has no health check"
         for mapping in service["ports"]:
             port = int(str(mapping).split(":")[0])
             try:
@@ -76,101 +102,73 @@ def check_services(job: dict[str, Any]) -> None:
 
 
 class Play:
-    """One run of the workflow's `test` job; `steps` records what each step printed."""
+    """One run of the workflow's `test` job; `steps` records what each step printed, and how long it took."""
 
-    def __init__(self, project: Path, workdir: Path, venvs: Venvs) -> None:
+    def __init__(self, project: Path, workdir: Path, runner: Runner) -> None:
         self.project = project
-        self.workdir = workdir
-        self.venvs = venvs
+        self.runner = runner
         self.flow = workflow(project)
         self.job: dict[str, Any] = self.flow["jobs"]["test"]
         self.home = workdir / "home"
-        (self.home / "runner-temp").mkdir(parents=True)
+        self.home.mkdir(parents=True)
+        runner.temp.mkdir(parents=True, exist_ok=True)
         self.workspace = workdir / "workspace"
         self.venv: Path | None = None
-        self.steps: list[tuple[str, str]] = []
+        self.steps: dict[str, str] = {}
+        self.seconds: dict[str, float] = {}
 
     def env(self, step: dict[str, Any]) -> dict[str, str]:
         layers = [self.flow.get("env") or {}, self.job.get("env") or {}, step.get("env") or {}]
-        return {**runner_env(self.home, self.venv), **{k: str(v) for layer in layers for k, v in layer.items()}}
+        return self.runner.env(self.home, self.venv) | {k: str(v) for layer in layers for k, v in layer.items()}
 
     def run(self, only: str | None = None) -> None:
+        """Every step in order (or, with `only`, the actions and that one step); the first failure fails the play."""
         check_services(self.job)
         for step in self.job["steps"]:
-            name = step.get("name") or step.get("uses") or step["run"]
+            name = str(step.get("name") or step.get("uses") or step["run"])
             if only is not None and name != only and "uses" not in step:
                 continue
+            started = time.monotonic()
             if "uses" in step:
                 self.action(step)
-                continue
-            done = subprocess.run(
-                ["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", step["run"]],
-                cwd=self.workspace,
-                env=self.env(step),
-                capture_output=True,
-                text=True,
-                timeout=900,
-            )
-            self.steps.append((name, done.stdout + done.stderr))
-            assert done.returncode == 0, (
-                f"step {name!r} failed ({done.returncode}):\n{done.stdout[-4000:]}\n{done.stderr[-3000:]}"
-            )
+            else:
+                self.shell(name, step)
+            self.seconds[name] = time.monotonic() - started
+
+    def shell(self, name: str, step: dict[str, Any]) -> None:
+        # GitHub's `bash` shell on Linux: bash --noprofile --norc -eo pipefail {0}.
+        command = ["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", step["run"]]
+        done = subprocess.run(
+            command, cwd=self.workspace, env=self.env(step), capture_output=True, text=True, timeout=900
+        )
+        self.steps[name] = done.stdout + done.stderr
+        assert done.returncode == 0, (
+            f"step {name!r} failed ({done.returncode}):\n{done.stdout[-4000:]}\n{done.stderr[-3000:]}"
+        )
 
     def action(self, step: dict[str, Any]) -> None:
         uses = step["uses"]
         if uses == CHECKOUT:
             # fetch-depth 0: every branch, as remote-tracking refs; the work tree on the default branch.
             assert (step.get("with") or {}).get("fetch-depth") == 0
-            subprocess.run(
-                ["git", "clone", "--quiet", "--no-local", str(self.project), str(self.workspace)], check=True
-            )
+            clone = ["git", "clone", "--quiet", "--no-local", str(self.project), str(self.workspace)]
+            subprocess.run(clone, check=True, env=self.runner.env(self.home, None))
         elif uses == SETUP_PYTHON:
             version = str(step["with"]["python-version"])
-            assert version == f"{sys.version_info.major}.{sys.version_info.minor}", (
-                f"this machine has no Python {version}"
-            )
-            self.venv = self.fresh_venv()
+            assert version == f"{sys.version_info.major}.{sys.version_info.minor}", f"no Python {version} here"
+            self.venv = self.runner.venv(self.project)
         else:
             raise AssertionError(f"the play does not know the action {uses}")
 
-    def fresh_venv(self) -> Path:
-        """A venv per dependency set: projects whose pyproject asks for the same packages share one."""
-        pyproject = tomllib.loads((self.project / "pyproject.toml").read_text())["project"]
-        key = repr((sorted(pyproject["dependencies"]), sorted(pyproject["optional-dependencies"]["dev"])))
-        if key not in self.venvs.made:
-            venv = self.venvs.root / f"venv-{len(self.venvs.made)}"
-            subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, env=runner_env(self.home, None))
-            self.venvs.made[key] = venv
-        return self.venvs.made[key]
 
-
-@dataclass
-class Venvs:
-    """The venvs made so far, by dependency set, under `root`."""
-
-    root: Path
-    made: dict[str, Path] = field(default_factory=dict)
+@pytest.fixture(scope="session")
+def runner(tmp_path_factory: pytest.TempPathFactory) -> Runner:
+    return Runner(tmp_path_factory.mktemp("runner"))
 
 
 @pytest.fixture(scope="session")
-def mcpgen_wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """This checkout as a wheel: what a runner installs from MCPGEN_REQUIREMENT."""
-    dist = tmp_path_factory.mktemp("mcpgen-dist")
-    source = tmp_path_factory.mktemp("mcpgen-source")
-    ignore = shutil.ignore_patterns(".git", ".venv", ".cache", "__pycache__", "*.egg-info", "build")
-    shutil.copytree(ROOT, source, dirs_exist_ok=True, ignore=ignore)
-    subprocess.run(
-        [sys.executable, "-m", "build", "--wheel", "--outdir", str(dist), str(source)], check=True, capture_output=True
-    )
-    (built,) = dist.glob("mcpgen-*.whl")
-    return built
-
-
-@pytest.fixture(scope="session")
-def generated(
-    tmp_path_factory: pytest.TempPathFactory, mcpgen_wheel: Path
-) -> Callable[[tuple[str, str, str, str], str], Path]:
-    """`mcpgen new` of a matrix combination, a git repository as a user would push it."""
+def generated(tmp_path_factory: pytest.TempPathFactory) -> Callable[[tuple[str, str, str, str], str], Path]:
+    """`mcpgen new` of a matrix combination (in this process), a git repository as a user would push it."""
 
     def make(combo: tuple[str, str, str, str], requirement: str) -> Path:
         folder = tmp_path_factory.mktemp("generated")
@@ -185,9 +183,24 @@ def generated(
     return make
 
 
-@pytest.fixture(scope="session")
-def venvs(tmp_path_factory: pytest.TempPathFactory) -> Venvs:
-    return Venvs(tmp_path_factory.mktemp("venvs"))
+def installed_mcpgen(runner: Runner, wheel: Path) -> Path:
+    """The wheel installed as the workflow's "Install mcpgen" step installs it (that step then finds it there)."""
+    venv = runner.temp / "mcpgen"
+    env = runner.env(runner.root, None)
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, env=env)
+    subprocess.run([str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet", str(wheel)], check=True, env=env)
+    return venv / "bin" / "mcpgen"
+
+
+def play(project: Path, workdir: Path, runner: Runner) -> Play:
+    """The whole job; every step passes, the suite skips nothing, and mcpgen check finds the project as generated."""
+    played = Play(project, workdir, runner)
+    played.run()
+    assert list(played.steps) == STEPS
+    assert " passed" in played.steps["Test"] and "skipped" not in played.steps["Test"], played.steps["Test"][-3000:]
+    assert "valid, and the project matches it" in played.steps["mcpgen check"]
+    print(", ".join(f"{name} {seconds:.0f} s" for name, seconds in played.seconds.items()))
+    return played
 
 
 @pytest.mark.parametrize("combo", PLAYED, ids=["-".join(c) for c in PLAYED])
@@ -195,16 +208,29 @@ def test_the_workflow_passes_on_a_fresh_runner(
     combo: tuple[str, str, str, str],
     generated: Callable[[tuple[str, str, str, str], str], Path],
     mcpgen_wheel: Path,
-    venvs: Venvs,
+    runner: Runner,
     tmp_path: Path,
 ) -> None:
-    project = generated(combo, f"mcpgen @ {mcpgen_wheel.as_uri()}")
-    play = Play(project, tmp_path, venvs)
-    play.run()
-    ran = dict(play.steps)
-    assert set(ran) == {"Install", "Lint", "Format", "Type check", "Test", "Install mcpgen", "mcpgen check"}
-    assert " passed" in ran["Test"] and "skipped" not in ran["Test"], ran["Test"][-3000:]
-    assert "valid, and the project matches it" in ran["mcpgen check"]
+    play(generated(combo, f"mcpgen @ {mcpgen_wheel.as_uri()}"), tmp_path, runner)
+
+
+def test_the_notes_example_made_by_the_installed_wheel_passes_its_workflow(
+    mcpgen_wheel: Path, runner: Runner, tmp_path: Path
+) -> None:
+    # As a user would: mcpgen from the wheel, run somewhere else, the example's spec and bodies from the wheel.
+    tool = installed_mcpgen(runner, mcpgen_wheel)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    env = runner.env(tmp_path, None) | {install_source.ENV: f"mcpgen @ {mcpgen_wheel.as_uri()}"}
+    made = subprocess.run(
+        [str(tool), "new", "notes", "--example", "notes", "--yes"],
+        cwd=elsewhere,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert made.returncode == 0, made.stdout + made.stderr
+    play(elsewhere / "notes", tmp_path / "play", runner)
 
 
 def test_a_project_from_a_local_checkout_says_what_to_do_in_ci(
@@ -214,9 +240,9 @@ def test_a_project_from_a_local_checkout_says_what_to_do_in_ci(
     project = generated(("none", "memory", "stdio", "stateful"), "")
     assert workflow(project)["env"]["MCPGEN_REQUIREMENT"] == ""
     assert "from a local checkout of mcpgen" in (project / "README.md").read_text()
-    play = Play(project, tmp_path, Venvs(tmp_path / "venvs"))
+    played = Play(project, tmp_path, Runner(tmp_path / "runner"))
     with pytest.raises(AssertionError, match="generated this project from a local checkout"):
-        play.run(only="Install mcpgen")
+        played.run(only="Install mcpgen")
 
 
 def test_the_workflow_never_runs_on_the_generated_branch(
