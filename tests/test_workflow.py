@@ -255,15 +255,20 @@ def test_the_workflow_never_runs_on_the_generated_branch(
     assert flow["env"]["MCPGEN_REQUIREMENT"] == "mcpgen==0.1.0"
 
 
-def test_the_pre_commit_config_is_valid(generated: Callable[[tuple[str, str, str, str], str], Path]) -> None:
+def test_the_pre_commit_hooks_run(generated: Callable[[tuple[str, str, str, str], str], Path], tmp_path: Path) -> None:
+    # The ruff hooks on the whole project, with the ruff beside this interpreter (as a project's venv has it).
     project = generated(("none", "memory", "stdio", "stateful"), "")
-    done = subprocess.run(
-        [sys.executable, "-m", "pre_commit", "validate-config", ".pre-commit-config.yaml"],
-        cwd=project,
-        capture_output=True,
-        text=True,
-    )
-    assert done.returncode == 0, done.stdout + done.stderr
+    env = {**os.environ, "PRE_COMMIT_HOME": str(tmp_path / "pre-commit")}
+    env["PATH"] = f"{Path(sys.executable).parent}:{env['PATH']}"
+    for command in (
+        ["validate-config", ".pre-commit-config.yaml"],
+        ["run", "--all-files", "ruff"],
+        ["run", "--all-files", "ruff-format"],
+    ):
+        done = subprocess.run(
+            [sys.executable, "-m", "pre_commit", *command], cwd=project, env=env, capture_output=True, text=True
+        )
+        assert done.returncode == 0, done.stdout + done.stderr
 
 
 def git(cwd: Path, *args: str) -> str:
