@@ -122,11 +122,11 @@ class Play:
         return self.runner.env(self.home, self.venv) | {k: str(v) for layer in layers for k, v in layer.items()}
 
     def run(self, only: str | None = None) -> None:
-        """Every step in order (or, with `only`, the actions and that one step); the first failure fails the play."""
+        """Every step in order (or, with `only`, the checkout and that one step); the first failure fails the play."""
         check_services(self.job)
         for step in self.job["steps"]:
             name = str(step.get("name") or step.get("uses") or step["run"])
-            if only is not None and name != only and "uses" not in step:
+            if only is not None and name not in (only, CHECKOUT):
                 continue
             started = time.monotonic()
             if "uses" in step:
@@ -241,7 +241,7 @@ def test_a_project_from_a_local_checkout_says_what_to_do_in_ci(
     assert workflow(project)["env"]["MCPGEN_REQUIREMENT"] == ""
     assert "from a local checkout of mcpgen" in (project / "README.md").read_text()
     played = Play(project, tmp_path, Runner(tmp_path / "runner"))
-    with pytest.raises(AssertionError, match="generated this project from a local checkout"):
+    with pytest.raises(AssertionError, match="generated this project from a local checkout or file"):
         played.run(only="Install mcpgen")
 
 
