@@ -72,7 +72,7 @@ class Runner:
         env |= {"LANG": "C.UTF-8", **{k: v for k, v in os.environ.items() if k.startswith("PIP_")}}
         env.setdefault("PIP_CACHE_DIR", str(Path.home() / ".cache" / "pip"))
         # Byte-compiling every installed package is most of an install's time; imports compile what they use.
-        env.setdefault("PIP_NO_COMPILE", "1")
+        env.setdefault("PIP_COMPILE", "0")
         return env | ({"VIRTUAL_ENV": str(venv)} if venv else {})
 
     def venv(self, project: Path) -> Path:
