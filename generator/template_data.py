@@ -11,7 +11,7 @@ import json
 import re
 from typing import Any
 
-from mcpgen import __version__
+from mcpgen import __version__, install_source
 from mcpgen.spec import (
     PROXY_CALLBACK_PATH,
     PROXY_PROVIDERS,
@@ -276,7 +276,7 @@ def registry_imports(tools: list[dict[str, Any]], prompts: list[dict[str, Any]])
 
 
 def copier_data(spec: Spec) -> dict[str, Any]:
-    """The answers copier renders with: `project` (the view) and `mcpgen_version`."""
+    """The answers copier renders with: `project` (the view), `mcpgen_version` and `mcpgen_requirement`."""
     server = spec.server
     tools = [_tool_view(t) for t in spec.tools]
     prompts = [_prompt_view(p) for p in spec.prompts]
@@ -323,4 +323,9 @@ def copier_data(spec: Spec) -> dict[str, Any]:
         "imports": registry_imports(tools, prompts),
     }
     # A JSON round trip gives fresh objects, so copier's YAML dump never writes anchors.
-    return {"project": json.loads(json.dumps(project)), "mcpgen_version": __version__}
+    return {
+        "project": json.loads(json.dumps(project)),
+        "mcpgen_version": __version__,
+        # What the project's CI installs to run `mcpgen check`; empty when no runner could reach it.
+        "mcpgen_requirement": install_source.requirement() or "",
+    }

@@ -113,6 +113,20 @@ def git_identity(tmp_path_factory: pytest.TempPathFactory) -> None:
 
 
 @pytest.fixture(scope="session")
+def mcpgen_wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """This checkout built as the wheel a user installs, once per session, from a clean copy as a release sees it."""
+    dist = tmp_path_factory.mktemp("dist")
+    source = tmp_path_factory.mktemp("source")
+    ignore = shutil.ignore_patterns(".git", ".venv", ".cache", "__pycache__", "*.egg-info", "build")
+    shutil.copytree(ROOT, source, dirs_exist_ok=True, ignore=ignore)
+    command = [sys.executable, "-m", "build", "--wheel", "--outdir", str(dist), str(source)]
+    built = subprocess.run(command, capture_output=True, text=True, timeout=900)
+    assert built.returncode == 0, built.stdout[-3000:] + built.stderr[-3000:]
+    (wheel,) = dist.glob("mcpgen-*.whl")
+    return wheel
+
+
+@pytest.fixture(scope="session")
 def new_project(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], Path]:
     """`mcpgen new --example`: an example's spec and bodies, made once per session and shared."""
     made: dict[str, Path] = {}
