@@ -3,7 +3,8 @@
 - user-owned: one module per tool, resource and prompt, extend.py (the user's additions to the
   server: routes, middleware, start-up work), and each tool's test module. Rendered
   as a working example once; after that only changes the spec forces reach them, by merge.
-- shared: README, pyproject and .gitignore; both sides edit them, merges keep both.
+- shared: README, pyproject, .gitignore and the optional pre-commit hooks; both sides edit them, merges
+  keep both.
 - generator-owned: everything else mcpgen renders. Hand edits there are drift (`mcpgen check`).
 """
 
@@ -12,7 +13,7 @@ from __future__ import annotations
 from fnmatch import fnmatch
 
 USER_OWNED = ("*/tools/*.py", "*/resources/*.py", "*/prompts/*.py", "*/extend.py", "tests/test_tool_*.py")
-SHARED = ("README.md", "pyproject.toml", ".gitignore")
+SHARED = ("README.md", "pyproject.toml", ".gitignore", ".pre-commit-config.yaml")
 SPEC = "mcpgen.toml"
 
 

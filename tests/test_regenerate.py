@@ -246,6 +246,18 @@ def test_drift_is_reported(project: Path) -> None:
     assert "drift: generated files edited by hand" in output and "shop/registry.py" in output
 
 
+def test_the_users_own_pre_commit_hooks_are_kept_and_not_drift(project: Path) -> None:
+    hooks = project / ".pre-commit-config.yaml"
+    mine = "      - id: codespell\n        name: codespell\n        entry: codespell\n        language: system\n"
+    hooks.write_text(hooks.read_text() + mine)
+    git(project, "commit", "--quiet", "-am", "Spell-check too")
+    check_clean(project)
+    edit_spec(project, add_tool_c)
+    generate(project)
+    assert hooks.read_text().endswith(mine)
+    check_clean(project)
+
+
 def test_a_clone_without_the_pristine_branch_is_told_how_to_fetch_it(project: Path) -> None:
     git(project, "branch", "-D", PRISTINE_BRANCH)
     edit_spec(project, add_tool_c)
