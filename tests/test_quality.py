@@ -20,6 +20,4 @@ def test_ruff() -> None:
 
 
 def test_mypy_strict(tmp_path: Path) -> None:
-    (tmp_path / "mcpgen").symlink_to(ROOT / "generator")
-    config = str(ROOT / "pyproject.toml")
-    check("mypy", "--config-file", config, "--cache-dir", str(tmp_path / "cache"), "-p", "mcpgen", cwd=tmp_path)
+    check("mypy", "--cache-dir", str(tmp_path / "cache"), "-p", "mcpgen")

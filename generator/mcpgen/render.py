@@ -11,13 +11,16 @@ from mcpgen import __version__, jinja_ext
 from mcpgen.spec import Spec
 from mcpgen.template_data import copier_data
 
+# The repository root when mcpgen runs from a checkout (generator/mcpgen/render.py).
+CHECKOUT = Path(__file__).resolve().parents[2]
+
 
 def template_dir() -> Path:
     """The copier template: inside the installed wheel, or beside the package in a checkout."""
     packaged = Path(str(resources.files("mcpgen"))) / "template"
     if (packaged / "copier.yml").is_file():
         return packaged
-    return Path(__file__).resolve().parent.parent / "template"
+    return CHECKOUT / "template"
 
 
 def examples_dir() -> Path:
@@ -25,7 +28,7 @@ def examples_dir() -> Path:
     packaged = Path(str(resources.files("mcpgen"))) / "examples"
     if packaged.is_dir():
         return packaged
-    return Path(__file__).resolve().parent.parent / "examples"
+    return CHECKOUT / "examples"
 
 
 def render(spec: Spec, dst: Path) -> None:
