@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import subprocess
 from importlib import resources
+from importlib.metadata import version
 from pathlib import Path
 
 from mcpgen import __version__, jinja_ext
@@ -36,6 +39,24 @@ def render(spec: Spec, dst: Path) -> None:
     # unsafe: the template loads mcpgen's own Jinja filters (copier counts extensions as unsafe).
     run_copy(str(template_dir()), dst, data=copier_data(spec), defaults=True, overwrite=True, unsafe=True, quiet=True)
     format_python(dst)
+
+
+# A trailer of every commit on the pristine branch: what that render was made from.
+RENDER_KEY = "Render-Key"
+
+
+def render_key(spec: Spec) -> str:
+    """A digest of everything a render depends on: the tools' versions, the template files, the spec's data.
+
+    Equal keys render equal trees, so `mcpgen check` compares keys instead of rendering again.
+    """
+    tools = f"mcpgen {__version__} copier {version('copier')} ruff {version('ruff')}"
+    digest = hashlib.sha256(f"{tools}\n{json.dumps(copier_data(spec), sort_keys=True)}\n".encode())
+    root = template_dir()
+    for path in sorted(p for p in root.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
+        digest.update(f"{path.relative_to(root).as_posix()}\n".encode())
+        digest.update(hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()
 
 
 def compiled_templates_dir() -> Path | None:
