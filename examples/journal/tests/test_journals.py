@@ -37,10 +37,14 @@ async def test_two_users_never_see_each_others_entries(server: Server) -> None:
     ada, bob = as_user(server, "ada"), as_user(server, "bob")
     async with connect(ada) as client:
         for text in ("ada's first", "ada's second"):
-            assert not (await client.call_tool("write_entry", {"text": text, "mood": "good"})).is_error
+            assert not (
+                await client.call_tool("write_entry", {"text": text, "mood": "good"})
+            ).is_error
     async with connect(bob) as client:
         saved = await client.call_tool("write_entry", {"text": "bob's only"})
     assert not saved.is_error and "bob" in json.dumps(saved.model_dump(mode="json"))
 
     assert [entry["text"] for entry in await entries(ada)] == ["ada's second", "ada's first"]
-    assert [(entry["text"], entry["mood"]) for entry in await entries(bob)] == [("bob's only", "fine")]
+    assert [(entry["text"], entry["mood"]) for entry in await entries(bob)] == [
+        ("bob's only", "fine")
+    ]
