@@ -6,6 +6,8 @@ import hashlib
 import json
 import os
 import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
 from importlib import resources
 from importlib.metadata import version
 from pathlib import Path
@@ -36,9 +38,30 @@ def render(spec: Spec, dst: Path) -> None:
     from copier import run_copy  # copier takes a second to import; only commands that render pay for it
 
     jinja_ext.cache_dir = compiled_templates_dir()
-    # unsafe: the template loads mcpgen's own Jinja filters (copier counts extensions as unsafe).
-    run_copy(str(template_dir()), dst, data=copier_data(spec), defaults=True, overwrite=True, unsafe=True, quiet=True)
+    with no_git_index_sync():
+        # unsafe: the template loads mcpgen's own Jinja filters (copier counts extensions as unsafe).
+        run_copy(
+            str(template_dir()), dst, data=copier_data(spec), defaults=True, overwrite=True, unsafe=True, quiet=True
+        )
     format_python(dst)
+
+
+@contextmanager
+def no_git_index_sync() -> Iterator[None]:
+    """Keep copier from asking git about `core.fileMode` once per rendered file.
+
+    copier does so to carry executable bits into the destination's git index, which matters only
+    when the destination is a repository; mcpgen renders into a fresh directory that never is, and
+    the ~150 git processes were a third of each render.
+    """
+    import copier._main
+
+    available = copier._main.is_git_available
+    copier._main.is_git_available = lambda: False
+    try:
+        yield
+    finally:
+        copier._main.is_git_available = available
 
 
 # A trailer of every commit on the pristine branch: what that render was made from.
