@@ -54,14 +54,15 @@ def no_git_index_sync() -> Iterator[None]:
     when the destination is a repository; mcpgen renders into a fresh directory that never is, and
     the ~150 git processes were a third of each render.
     """
-    import copier._main
+    from copier import _main
 
-    available = copier._main.is_git_available
-    copier._main.is_git_available = lambda: False
+    names = vars(_main)  # the name as copier's renderer looks it up
+    available = names["is_git_available"]
+    names["is_git_available"] = lambda: False
     try:
         yield
     finally:
-        copier._main.is_git_available = available
+        names["is_git_available"] = available
 
 
 # A trailer of every commit on the pristine branch: what that render was made from.
