@@ -8,8 +8,10 @@ generator (wrk, with a Lua script POSTing tools/call) is pinned to CPU 1, and so
   (a) a project `mcpgen new` renders with [auth] provider = "builtin", holding a token from the real OAuth flow;
   (b) the same project rendered with [auth] provider = "none";
   (c) a hand-written fastmcp server with a JWTVerifier checking HS256 tokens minted here;
-  (c') the same with the garbage-collector settings generated servers apply after start-up (for information:
-       (a)/(c') is what the compliance layer and the built-in AS cost, everything else equal).
+  (c') the same with the garbage-collector settings generated servers apply after start-up ((a)/(c') is what
+       the compliance layer and the built-in AS cost, everything else equal);
+  (d) the official `mcp` SDK's low-level server with the same tool, no auth: the floor for Python ((b)/(d) is
+       what fastmcp, the compliance layer, limits and observability cost together).
 
 Rounds interleave the servers (a b c, then c b a, ...) so that drift hits all alike; the table shows medians.
 Server CPU ms/req is utime + stime from /proc/<pid>/stat over the run, divided by the requests wrk completed.
@@ -107,6 +109,42 @@ uvicorn.run(
     app, host="127.0.0.1", port=port, workers=1, proxy_headers=True, forwarded_allow_ips="127.0.0.1",
     timeout_graceful_shutdown=20, log_level="warning",
 )
+"""
+
+# (d): the official SDK's low-level server with the same tool and no auth: the floor for Python.
+LOWLEVEL = """\
+import sys
+import uvicorn
+from mcp import types
+from mcp.server.lowlevel import Server
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+SCHEMA = {"type": "object", "properties": {"a": {"type": "integer"}, "b": {"type": "integer"}}, "required": ["a", "b"]}
+OUTPUT = {"type": "object", "properties": {"result": {"type": "integer"}}, "required": ["result"]}
+TOOL = types.Tool(name="add", description="Add two integers.", input_schema=SCHEMA, output_schema=OUTPUT)
+
+
+async def list_tools(ctx, params):
+    return types.ListToolsResult(tools=[TOOL])
+
+
+async def call_tool(ctx, params):
+    total = int(params.arguments["a"]) + int(params.arguments["b"])
+    text = types.TextContent(type="text", text=str(total))
+    return types.CallToolResult(content=[text], structured_content={"result": total})
+
+
+async def healthz(request: Request) -> JSONResponse:
+    return JSONResponse({"status": "ok"})
+
+
+server = Server("lowlevel", on_list_tools=list_tools, on_call_tool=call_tool)
+app = server.streamable_http_app(
+    stateless_http=True, json_response=True, custom_starlette_routes=[Route("/healthz", healthz)]
+)
+uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[1]), workers=1, timeout_graceful_shutdown=20, log_level="warning")
 """
 
 LUA = """\
@@ -396,10 +434,16 @@ def throughput(bench: Bench, args: argparse.Namespace) -> None:
     settled = {**env, "SETTLE_HEAP": "1"}
     c2 = bench.start("(c') (c) + gc settings", [sys.executable, str(baseline), str(port)], settled, bench.work, port)
     c2.token = mint(c2.url, key)
+    port = free_port()
+    lowlevel = bench.work / "lowlevel.py"
+    lowlevel.write_text(LOWLEVEL, encoding="utf-8")
+    d = bench.start(
+        "(d) mcp SDK low-level", [sys.executable, str(lowlevel), str(port)], dict(os.environ), bench.work, port
+    )
     lua = bench.work / "call.lua"
     lua.write_text(LUA, encoding="utf-8")
 
-    servers = [a, b, c, c2]
+    servers = [a, b, c, c2, d]
     for server in servers:
         check_call(server)
         load(server, lua, min(3, args.seconds), args.connections)  # warm-up, not counted
@@ -426,6 +470,8 @@ def throughput(bench: Bench, args: argparse.Namespace) -> None:
         rps, p50, p99, cpu = (med(server, key) for key in ("rps", "p50", "p99", "cpu"))
         print(f"{server.label:<30}{rps:>9.0f}{p50:>9.1f}{p99:>9.1f}{cpu:>12.2f}")
     ratios = [
+        ("(a)/(c') throughput", med(a, "rps") / med(c2, "rps"), ">=", 1.0),
+        ("(b)/(d) throughput", med(b, "rps") / med(d, "rps"), ">=", 0.9),
         ("(a)/(c) throughput", med(a, "rps") / med(c, "rps"), ">=", 1.0),
         ("(a)/(b) throughput (auth cost)", med(a, "rps") / med(b, "rps"), ">=", 0.95),
         ("(a)/(c) p99 latency", med(a, "p99") / med(c, "p99"), "<=", 1.2),
@@ -435,8 +481,6 @@ def throughput(bench: Bench, args: argparse.Namespace) -> None:
         ok = value >= target if op == ">=" else value <= target
         print(f"{label:<32}{value:>7.2f}  {op} {target:<6}{'ok' if ok else 'MISSED'}")
     print(f"{'(a)/(c) server CPU per request':<32}{med(a, 'cpu') / med(c, 'cpu'):>7.2f}  (for information)")
-    label = "(a)/(c') throughput"
-    print(f"{label:<32}{med(a, 'rps') / med(c2, 'rps'):>7.2f}  (for information)")
 
 
 def authorizations(bench: Bench, args: argparse.Namespace) -> None:

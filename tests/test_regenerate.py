@@ -193,6 +193,22 @@ def test_upgrading_mcpgen_brings_template_changes(
     assert result.returncode == 0, result.stdout[-3000:]
 
 
+def test_check_sees_a_newer_template_behind_an_unchanged_spec(
+    project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """check skips the render when the last generate's Render-Key matches; a changed template must not match."""
+    import mcpgen.render as render_module
+
+    check_clean(project)
+    newer = tmp_path / "template-next"
+    shutil.copytree(render_module.template_dir(), newer)
+    readme = newer / "project" / "README.md.jinja"
+    readme.write_text(readme.read_text() + "\nOne more line.\n")
+    monkeypatch.setattr(render_module, "template_dir", lambda: newer)
+    code, output = mcpgen("check", str(project))
+    assert code == 1 and "stale" in output and "README.md" in output, output
+
+
 def test_a_true_conflict_is_a_git_conflict(project: Path) -> None:
     # The user and the spec change the same line: a's signature.
     module = project / "shop" / "tools" / "a.py"

@@ -19,7 +19,7 @@ from typing import NamedTuple
 from pydantic import BaseModel
 
 from mcpgen import __version__
-from mcpgen.render import render
+from mcpgen.render import RENDER_KEY, render, render_key
 from mcpgen.spec import Spec, python_name
 from mcpgen.specfile import SPEC_FILE
 from mcpgen.vcs import (
@@ -68,6 +68,11 @@ def missing_branch_message() -> str:
     )
 
 
+def rendered_from(root: Path, commit: str) -> str:
+    """The render key a pristine commit was made from ("" for commits of an mcpgen that wrote none)."""
+    return git(root, "log", "-1", f"--format=%(trailers:key={RENDER_KEY},valueonly)", commit).stdout.strip()
+
+
 def render_tree(root: Path, spec: Spec) -> str:
     """The spec rendered as a tree object in `root`'s repository (nothing in the work tree changes)."""
     with tempfile.TemporaryDirectory(prefix="mcpgen-render-") as scratch:
@@ -76,7 +81,7 @@ def render_tree(root: Path, spec: Spec) -> str:
         return tree_of_directory(root, out)
 
 
-def render_commit(root: Path, tree: str, spec_text: str, previous: str) -> str:
+def render_commit(root: Path, tree: str, spec: Spec, spec_text: str, previous: str) -> str:
     """The rendered `tree` as a commit on top of `previous`, the pristine tip (itself if nothing changed).
 
     The commit is written to the object store but no branch moves; the caller decides.
@@ -84,7 +89,7 @@ def render_commit(root: Path, tree: str, spec_text: str, previous: str) -> str:
     if tree == git(root, "rev-parse", f"{previous}^{{tree}}").stdout.strip():
         return previous
     digest = hashlib.sha256(spec_text.encode()).hexdigest()
-    message = f"mcpgen {__version__}: regenerate\n\nSpec-Sha256: {digest}\n"
+    message = f"mcpgen {__version__}: regenerate\n\nSpec-Sha256: {digest}\n{RENDER_KEY}: {render_key(spec)}\n"
     return commit_tree(root, tree, previous, message)
 
 
@@ -98,7 +103,7 @@ def regenerate(root: Path, spec: Spec, spec_text: str, dry_run: bool = False) ->
     moves = _renames(root, spec)
     if moves and not dry_run:
         previous = _move_renamed_tools(root, moves, previous, tree)
-    new = render_commit(root, tree, spec_text, previous)
+    new = render_commit(root, tree, spec, spec_text, previous)
     base = merge_base(root, "HEAD", new)
     if base is None:
         raise RegenerateError(f"the current branch shares no history with {PRISTINE_BRANCH}; merge it once by hand")

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
 from importlib import resources
+from importlib.metadata import version
 from pathlib import Path
 
 from mcpgen import __version__, jinja_ext
@@ -36,9 +41,49 @@ def render(spec: Spec, dst: Path) -> None:
     from copier import run_copy  # copier takes a second to import; only commands that render pay for it
 
     jinja_ext.cache_dir = compiled_templates_dir()
-    # unsafe: the template loads mcpgen's own Jinja filters (copier counts extensions as unsafe).
-    run_copy(str(template_dir()), dst, data=copier_data(spec), defaults=True, overwrite=True, unsafe=True, quiet=True)
+    with no_git_index_sync():
+        # unsafe: the template loads mcpgen's own Jinja filters (copier counts extensions as unsafe).
+        run_copy(
+            str(template_dir()), dst, data=copier_data(spec), defaults=True, overwrite=True, unsafe=True, quiet=True
+        )
     format_python(dst)
+
+
+@contextmanager
+def no_git_index_sync() -> Iterator[None]:
+    """Keep copier from asking git about `core.fileMode` once per rendered file.
+
+    copier does so to carry executable bits into the destination's git index, which matters only
+    when the destination is a repository; mcpgen renders into a fresh directory that never is, and
+    the ~150 git processes were a third of each render.
+    """
+    from copier import _main
+
+    names = vars(_main)  # the name as copier's renderer looks it up
+    available = names["is_git_available"]
+    names["is_git_available"] = lambda: False
+    try:
+        yield
+    finally:
+        names["is_git_available"] = available
+
+
+# A trailer of every commit on the pristine branch: what that render was made from.
+RENDER_KEY = "Render-Key"
+
+
+def render_key(spec: Spec) -> str:
+    """A digest of everything a render depends on: the tools' versions, the template files, the spec's data.
+
+    Equal keys render equal trees, so `mcpgen check` compares keys instead of rendering again.
+    """
+    tools = f"mcpgen {__version__} copier {version('copier')} ruff {version('ruff')}"
+    digest = hashlib.sha256(f"{tools}\n{json.dumps(copier_data(spec), sort_keys=True)}\n".encode())
+    root = template_dir()
+    for path in sorted(p for p in root.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
+        digest.update(f"{path.relative_to(root).as_posix()}\n".encode())
+        digest.update(hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()
 
 
 def compiled_templates_dir() -> Path | None:

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
-
-from key_value.aio.protocols import AsyncKeyValue
+from typing import TYPE_CHECKING, Any
 
 from .calls import Caller
+
+if TYPE_CHECKING:  # py-key-value loads when the store opens, not at every start
+    from key_value.aio.protocols import AsyncKeyValue
 
 # The newest notes a notebook keeps; the oldest go first.
 KEEP = 5000

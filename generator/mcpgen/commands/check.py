@@ -11,8 +11,9 @@ from pathlib import Path
 
 import typer
 
-from mcpgen.merge import missing_branch_message, render_tree
+from mcpgen.merge import missing_branch_message, render_tree, rendered_from
 from mcpgen.ownership import owner
+from mcpgen.render import render_key
 from mcpgen.specfile import SPEC_FILE, load_spec
 from mcpgen.vcs import PRISTINE_BRANCH, changes, git, merge_base, resolve
 
@@ -31,7 +32,9 @@ def problems(project: Path) -> list[str]:
     markers = git(root, "grep", "-l", "-I", "-E", "^(<<<<<<<|>>>>>>>) ", check=False).stdout.split()
     if markers := sorted(set(markers) - set(unmerged)):
         found.append(f"conflict markers left in: {', '.join(markers)}")
-    if stale := sorted(changes(root, base, render_tree(root, spec))):
+    # The render is the slow part; a spec and template the last generate rendered give its tree again.
+    unchanged = rendered_from(root, base) == render_key(spec)
+    if not unchanged and (stale := sorted(changes(root, base, render_tree(root, spec)))):
         found.append(
             f"stale: {SPEC_FILE} changed since the last generate; `mcpgen generate` updates {', '.join(stale)}"
         )

@@ -13,7 +13,7 @@ import typer
 from mcpgen import __version__
 from mcpgen.envfile import write_env
 from mcpgen.questions import QUESTIONS, ask_for_spec, example_tool, project_name
-from mcpgen.render import examples_dir, render
+from mcpgen.render import RENDER_KEY, examples_dir, render, render_key
 from mcpgen.spec import (
     PROXY_CALLBACK_PATH,
     PROXY_PROVIDERS,
@@ -90,7 +90,8 @@ def run(
     try:
         render(spec, staging)
         (staging / SPEC_FILE).write_text(text, encoding="utf-8")
-        init_project(staging, f"mcpgen {__version__}: render {spec.server.name}", [SPEC_FILE])
+        message = f"mcpgen {__version__}: render {spec.server.name}\n\n{RENDER_KEY}: {render_key(spec)}\n"
+        init_project(staging, message, [SPEC_FILE])
         if bodies:
             # Over the render, as the user's own commit: the pristine branch keeps the generated ones.
             git(staging, "add", "--", *copy_bodies(bodies, staging))

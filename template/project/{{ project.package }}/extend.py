@@ -9,12 +9,15 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING
 
 from fastmcp import FastMCP
-from key_value.aio.protocols import AsyncKeyValue
 from starlette.middleware import Middleware
 
 from .settings import Settings
+
+if TYPE_CHECKING:  # py-key-value loads when the store opens, not at every start
+    from key_value.aio.protocols import AsyncKeyValue
 
 
 def server(mcp: FastMCP, settings: Settings, store: AsyncKeyValue) -> None:

@@ -16,14 +16,16 @@ import re
 import time
 from collections.abc import Awaitable
 from dataclasses import dataclass
-from typing import NamedTuple, TypeVar
+from typing import TYPE_CHECKING, NamedTuple, TypeVar
 
 from fastmcp.exceptions import ToolError
-from key_value.aio.protocols import AsyncKeyValue
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from . import observe
+
+if TYPE_CHECKING:  # py-key-value loads when the store opens, not at every start
+    from key_value.aio.protocols import AsyncKeyValue
 
 logger = logging.getLogger(__name__)
 

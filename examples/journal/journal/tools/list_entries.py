@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from key_value.aio.protocols import AsyncKeyValue
+from typing import TYPE_CHECKING, Any
 
 from ..calls import Caller
+
+if TYPE_CHECKING:  # py-key-value loads when the store opens, not at every start
+    from key_value.aio.protocols import AsyncKeyValue
 
 
 async def list_entries(

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Literal
-
-from key_value.aio.protocols import AsyncKeyValue
+from typing import TYPE_CHECKING, Literal
 
 from ..calls import Caller
+
+if TYPE_CHECKING:  # py-key-value loads when the store opens, not at every start
+    from key_value.aio.protocols import AsyncKeyValue
 
 # The newest entries a journal keeps; older ones are dropped as new ones come.
 KEEP = 1000

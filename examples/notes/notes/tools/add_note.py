@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import uuid
-
-from key_value.aio.protocols import AsyncKeyValue
+from typing import TYPE_CHECKING
 
 from ..calls import Caller
 from ..notebook import notes_of, now, save
+
+if TYPE_CHECKING:  # py-key-value loads when the store opens, not at every start
+    from key_value.aio.protocols import AsyncKeyValue
 
 
 async def add_note(

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
-
-from key_value.aio.protocols import AsyncKeyValue
+from typing import TYPE_CHECKING, Any, Literal
 
 from ..calls import Caller
 from ..notebook import notes_of
+
+if TYPE_CHECKING:  # py-key-value loads when the store opens, not at every start
+    from key_value.aio.protocols import AsyncKeyValue
 
 
 async def search_notes(

@@ -13,10 +13,10 @@ import json
 import secrets
 import time
 from html import escape
+from typing import TYPE_CHECKING
 from urllib.parse import parse_qs, urlsplit
 
 from fastmcp.server.auth import AccessToken, OAuthProvider
-from key_value.aio.protocols import AsyncKeyValue
 from mcp.server.auth.provider import (
     AuthorizationCode,
     AuthorizationParams,
@@ -40,6 +40,9 @@ from .documents import ClientDocuments, names_document
 from .pages import Pages, page
 from .tokens import Grant, Tokens
 from .users import Users
+
+if TYPE_CHECKING:  # py-key-value loads when the store opens, not at every start
+    from key_value.aio.protocols import AsyncKeyValue
 
 AUTHORIZATION_SECONDS = 600
 # What a pending authorization keeps of the request, bounded: anyone may send one.

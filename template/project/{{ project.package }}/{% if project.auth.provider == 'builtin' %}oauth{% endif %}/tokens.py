@@ -17,15 +17,17 @@ import hashlib
 import secrets
 import time
 import uuid
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import jwt
 from fastmcp.server.auth import AccessToken
-from key_value.aio.protocols import AsyncKeyValue
 from mcp.shared.auth import OAuthToken
 from pydantic import BaseModel
 
 from .users import signed_out_at
+
+if TYPE_CHECKING:  # py-key-value loads when the store opens, not at every start
+    from key_value.aio.protocols import AsyncKeyValue
 
 # How long a family's revoked-or-not answer, and a verified token, are trusted before checking
 # again: revocation reaches every replica within this time.

@@ -9,19 +9,25 @@ from __future__ import annotations
 
 import re
 import time
+from typing import TYPE_CHECKING
 
 import anyio
-
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from key_value.aio.protocols import AsyncKeyValue
+
+if TYPE_CHECKING:  # py-key-value loads when the store opens, not at every start
+    from key_value.aio.protocols import AsyncKeyValue
 
 NAME = re.compile(r"^[A-Za-z0-9_.@-]{1,64}$")
 # Collection of the sign-out records: user name -> {"at": Unix time}. Kept forever: one small record per user.
 SIGNED_OUT = "signed_out"
 _hasher = PasswordHasher()
 # Verified against when the name is unknown, so a wrong name costs as long as a wrong password.
-_DUMMY_HASH = _hasher.hash("not a password")
+# Made ahead with the hasher's parameters, since hashing takes a fifth of a second of every start;
+# made here only if argon2-cffi's defaults changed (then it must cost what a real hash costs).
+_DUMMY_HASH = "$argon2id$v=19$m=65536,t=3,p=4$9ZkZ5L5kyNJg972pWhug+w$qFci2YWq1Tg+DoM0GmM+xIOQYGDkHZJTLyuc4KuGmMk"
+if _hasher.check_needs_rehash(_DUMMY_HASH):
+    _DUMMY_HASH = _hasher.hash("not a password")
 
 
 def _matches(hashed: str, password: str) -> bool:
