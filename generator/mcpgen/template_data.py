@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import re
 from typing import Any
+from urllib.parse import quote
 
 from mcpgen import __version__, install_source
 from mcpgen.spec import (
@@ -24,7 +25,6 @@ from mcpgen.spec import (
     ResourceTemplate,
     Spec,
     Tool,
-    Upstream,
 )
 
 _SCALARS = {"string": "str", "integer": "int", "number": "float", "boolean": "bool"}
@@ -210,24 +210,8 @@ def _operation_view(tool: Tool, views: list[dict[str, Any]]) -> dict[str, Any] |
 
 def _path_text(value: Any) -> str:
     """A path argument as upstream.call writes it: JSON's spelling of booleans, percent-encoded."""
-    from urllib.parse import quote
-
     text = ("true" if value else "false") if isinstance(value, bool) else str(value)
     return quote(text, safe="")
-
-
-def _upstream_view(upstream: Upstream | None) -> dict[str, Any] | None:
-    if upstream is None:
-        return None
-    return {
-        **upstream.model_dump(mode="json"),
-        # The setting that holds the credential, by auth kind.
-        "secret": {
-            "api_key": "UPSTREAM_API_KEY",
-            "bearer": "UPSTREAM_TOKEN",
-            "client_credentials": "UPSTREAM_CLIENT_SECRET",
-        }.get(upstream.auth),
-    }
 
 
 def _resource_view(resource: Resource) -> dict[str, Any]:
@@ -316,7 +300,7 @@ def copier_data(spec: Spec) -> dict[str, Any]:
         },
         "deploy": spec.deploy.model_dump(mode="json"),
         "tools": tools,
-        "upstream": _upstream_view(spec.upstream),
+        "upstream": spec.upstream.model_dump(mode="json") if spec.upstream else None,
         # Fixed resources and URI templates share resources/, one module each.
         "resources": [_resource_view(r) for r in spec.resources] + [_template_view(t) for t in spec.resource_templates],
         "prompts": prompts,
