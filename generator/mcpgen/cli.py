@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -41,6 +43,22 @@ def _fail_on_spec_errors(problems: list[Any]) -> None:
     for problem in problems:
         typer.secho(f"error: {problem}", fg="red", err=True)
     raise typer.Exit(BAD_INPUT)
+
+
+@contextmanager
+def _refused_as_bad_input() -> Iterator[None]:
+    """A bad spec, or a project git or the merge cannot work on: its problems, exit 2."""
+    from mcpgen.merge import RegenerateError
+    from mcpgen.specfile import SpecError
+    from mcpgen.vcs import GitError
+
+    try:
+        yield
+    except SpecError as exc:
+        _fail_on_spec_errors(exc.problems)
+    except (RegenerateError, GitError) as exc:
+        typer.secho(f"error: {exc}", fg="red", err=True)
+        raise typer.Exit(BAD_INPUT) from None
 
 
 @app.command()
@@ -120,17 +138,9 @@ def plan(
 
 def _generate(project: Path, dry_run: bool) -> None:
     from mcpgen.commands import generate as command
-    from mcpgen.merge import RegenerateError
-    from mcpgen.specfile import SpecError
-    from mcpgen.vcs import GitError
 
-    try:
+    with _refused_as_bad_input():
         summary = command.run(project, dry_run)
-    except SpecError as exc:
-        _fail_on_spec_errors(exc.problems)
-    except (RegenerateError, GitError) as exc:
-        typer.secho(f"error: {exc}", fg="red", err=True)
-        raise typer.Exit(BAD_INPUT) from None
     command.report(summary, dry_run)
     if summary.conflicts and not dry_run:
         raise typer.Exit(1)
@@ -165,24 +175,17 @@ def add_openapi(
 ) -> None:
     """One tool per API operation in mcpgen.toml, calling the API through a generated client; then regenerate."""
     from mcpgen.commands import add as command
-    from mcpgen.merge import RegenerateError
     from mcpgen.openapi import Filters, OpenAPIError
-    from mcpgen.specfile import SpecError
-    from mcpgen.vcs import GitError
 
     filters = Filters(tags=tag or [], operations=operation or [], paths=path or [])
-    try:
-        result = command.run(project, source, filters, base_url, skip_unsupported, dry_run)
-    except OpenAPIError as exc:
-        for problem in exc.problems:
-            typer.secho(f"error: {problem}", fg="red", err=True)
-        typer.echo("Nothing was written.", err=True)
-        raise typer.Exit(BAD_INPUT) from None
-    except SpecError as exc:
-        _fail_on_spec_errors(exc.problems)
-    except (RegenerateError, GitError) as exc:
-        typer.secho(f"error: {exc}", fg="red", err=True)
-        raise typer.Exit(BAD_INPUT) from None
+    with _refused_as_bad_input():
+        try:
+            result = command.run(project, source, filters, base_url, skip_unsupported, dry_run)
+        except OpenAPIError as exc:
+            for problem in exc.problems:
+                typer.secho(f"error: {problem}", fg="red", err=True)
+            typer.echo("Nothing was written.", err=True)
+            raise typer.Exit(BAD_INPUT) from None
     command.report(result, dry_run)
     if result.summary.conflicts and not dry_run:
         raise typer.Exit(1)
@@ -194,16 +197,9 @@ def check(
 ) -> None:
     """Check the project against its spec: invalid (exit 2), stale, drift or conflict markers (exit 1)."""
     from mcpgen.commands import check as command
-    from mcpgen.specfile import SpecError
-    from mcpgen.vcs import GitError
 
-    try:
+    with _refused_as_bad_input():
         code = command.run(project)
-    except SpecError as exc:
-        _fail_on_spec_errors(exc.problems)
-    except GitError as exc:
-        typer.secho(f"error: {exc}", fg="red", err=True)
-        raise typer.Exit(BAD_INPUT) from None
     raise typer.Exit(code)
 
 
